@@ -1,0 +1,60 @@
+package org.lesson8.data;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Seeded shuffling and mini-batch index lists. */
+public final class Batches {
+    private Batches() {}
+
+    /** A random permutation of 0..n-1 (Fisher–Yates with the given RNG). */
+    public static int[] permutation(int n, Random rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    /** Consecutive slices of {@code order} of size {@code batch}; the last partial one is kept if {@code keepLast}. */
+    public static List<int[]> split(int[] order, int batch, boolean keepLast) {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < order.length; i += batch) {
+            int len = Math.min(batch, order.length - i);
+            if (len < batch && !keepLast) break;
+            int[] b = new int[len];
+            System.arraycopy(order, i, b, 0, len);
+            out.add(b);
+        }
+        return out;
+    }
+
+    /** 0..n-1 in order, in batches (for evaluation). */
+    public static List<int[]> sequential(int n, int batch) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) o[i] = i;
+        return split(o, batch, true);
+    }
+
+    /** A stratified subset: the first {@code fraction} of each class in a seeded shuffle. */
+    public static int[] stratified(int[] labels, int classes, double fraction, Random rng) {
+        int[] perm = permutation(labels.length, rng);
+        int[] count = new int[classes];
+        int[] total = new int[classes];
+        for (int l : labels) total[l]++;
+        List<Integer> keep = new ArrayList<>();
+        for (int i : perm) {
+            int l = labels[i];
+            if (count[l] < Math.round(total[l] * fraction)) {
+                keep.add(i);
+                count[l]++;
+            }
+        }
+        return keep.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

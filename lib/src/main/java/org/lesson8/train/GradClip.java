@@ -1,0 +1,31 @@
+package org.lesson8.train;
+
+import ai.djl.ndarray.NDArray;
+
+import java.util.List;
+
+/** Gradient clipping by global L2 norm (Pascanu et al. 2013), as torch.nn.utils.clip_grad_norm_. */
+public final class GradClip {
+    private GradClip() {}
+
+    /** Global norm √(Σ‖g‖²) over all gradients. */
+    public static float globalNorm(List<NDArray> grads) {
+        double sq = 0;
+        for (NDArray g : grads) {
+            try (NDArray s = g.square().sum()) {
+                sq += s.getFloat();
+            }
+        }
+        return (float) Math.sqrt(sq);
+    }
+
+    /** Scales all gradients in place so their global norm is at most {@code maxNorm}; returns the norm before. */
+    public static float clipGlobalNorm(List<NDArray> grads, float maxNorm) {
+        float norm = globalNorm(grads);
+        if (maxNorm > 0 && norm > maxNorm) {
+            float scale = maxNorm / (norm + 1e-6f);
+            for (NDArray g : grads) g.muli(scale);
+        }
+        return norm;
+    }
+}
