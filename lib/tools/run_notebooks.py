@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Execute course notebooks on the lesson8-java kernel and check them.
+
+    run_notebooks.py [--mode fast|default|full] [--solutions] [--out DIR] NOTEBOOK...
+
+Each notebook runs in a fresh kernel with LESSON8_MODE=<mode> and
+LESSON8_METRICS_DIR=<dir>. It fails if a cell raises or times out, if any output is an
+error, if any printed text contains the failed-check mark, or if the metrics file
+<dir>/<stem>.json is missing or misses the floors in floors.json (next to the notebook)
+for this mode. Prints one line per notebook, then "N passed, N failed"; exits 1 on failure.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+KERNEL = "lesson8-java"
+FAIL_MARK = "\u274c"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class PeakRss(threading.Thread):
+    """Polls the resident memory of a process tree and keeps the peak."""
+
+    def __init__(self, pid, interval=0.2):
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                procs = [self.proc] + self.proc.children(recursive=True)
+                rss = 0
+                for p in procs:
+                    try:
+                        rss += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                return
+            self.done.wait(self.interval)
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=2)
+        return self.peak
+
+
+class MeasuredClient(NotebookClient):
+    """A NotebookClient that starts a PeakRss monitor on its kernel process."""
+
+    monitor = None
+
+    async def async_start_new_kernel(self, **kwargs):
+        await super().async_start_new_kernel(**kwargs)
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        if pid:
+            self.monitor = PeakRss(pid)
+            self.monitor.start()
+
+
+def rel(path):
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def apply_solutions(nb):
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "exercise" not in cell.metadata.get("tags", []):
+            continue
+        solution = cell.metadata.get("solution")
+        if isinstance(solution, list):
+            solution = "".join(solution)
+        if isinstance(solution, str):
+            cell.source = solution
+
+
+def output_text(out):
+    if out.get("output_type") == "stream":
+        text = out.get("text", "")
+    else:
+        data = out.get("data", {})
+        text = [v for k, v in data.items() if k.startswith("text/")]
+    if isinstance(text, list):
+        text = "".join(t if isinstance(t, str) else "".join(t) for t in text)
+    return text
+
+
+def scan_outputs(nb):
+    """Returns (first error output or None, first line with the failed-check mark or None)."""
+    error, marked = None, None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and error is None:
+                error = out
+            if marked is None and FAIL_MARK in output_text(out):
+                marked = next(line for line in output_text(out).splitlines() if FAIL_MARK in line).strip()
+    return error, marked
+
+
+def describe_error(out, lines=6):
+    head = f"{out.get('ename', '?')}: {out.get('evalue', '')}".strip()
+    tb = [ANSI.sub("", line) for entry in out.get("traceback", []) for line in entry.splitlines()]
+    tb = [line for line in tb if line.strip() and line.strip() != head][:lines]
+    return "\n".join([head] + ["      " + line for line in tb])
+
+
+def check_floors(floors, stem, mode, metrics_file):
+    """Returns (problems, summary) for the metrics of one notebook."""
+    declared = floors.get(stem, {}).get(mode)
+    if not declared:
+        return ["no floors declared" + (f" for mode {mode}" if stem in floors else "")], ""
+    if not metrics_file.is_file():
+        return [f"metrics file {rel(metrics_file)} missing"], ""
+    try:
+        metrics = json.loads(metrics_file.read_text())
+    except ValueError as e:
+        return [f"metrics file {rel(metrics_file)} is not JSON: {e}"], ""
+    problems, shown = [], []
+    for name, bound in declared.items():
+        value = metrics.get(name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+            problems.append(f"metric {name} missing or not a number ({value!r})")
+            continue
+        limits = []
+        if "min" in bound:
+            limits.append(f"min {bound['min']:g}")
+            if value < bound["min"]:
+                problems.append(f"{name}={value:.4g} below min {bound['min']:g}")
+        if "max" in bound:
+            limits.append(f"max {bound['max']:g}")
+            if value > bound["max"]:
+                problems.append(f"{name}={value:.4g} above max {bound['max']:g}")
+        shown.append(f"{name}={value:.4g} ({', '.join(limits)})")
+    return problems, "   ".join(shown)
+
+
+def run_one(path, args, floors, metrics_dir, log_dir):
+    stem = path.stem
+    nb = nbformat.read(path, as_version=4)
+    if args.solutions:
+        apply_solutions(nb)
+    metrics_file = metrics_dir / f"{stem}.json"
+    metrics_file.unlink(missing_ok=True)
+    env = dict(os.environ, LESSON8_MODE=args.mode, LESSON8_METRICS_DIR=str(metrics_dir))
+    client = MeasuredClient(nb, timeout=args.timeout, kernel_name=KERNEL,
+                            resources={"metadata": {"path": str(path.parent)}})
+    problems = []
+    start = time.monotonic()
+    kernel_log = log_dir / f"kernel-{stem}-{args.mode}.log"
+    try:
+        with open(kernel_log, "w") as stderr:
+            client.execute(env=env, stderr=stderr)
+    except Exception as e:  # CellExecutionError, CellTimeoutError, DeadKernelError, startup errors
+        if not hasattr(e, "ename"):  # CellExecutionError is reported through its error output below
+            first = (str(e).strip().splitlines() or [""])[0]
+            problems.append(f"{type(e).__name__}: {first} (kernel log: {rel(kernel_log)})")
+    seconds = time.monotonic() - start
+    peak = client.monitor.stop() if client.monitor else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, args.out / path.name)
+
+    error, marked = scan_outputs(nb)
+    if error is not None:
+        problems.insert(0, describe_error(error))
+    if marked:
+        problems.append(f"failed check: {marked}")
+    floor_problems, summary = check_floors(floors, stem, args.mode, metrics_file)
+    if not problems or any(p.startswith("no floors") for p in floor_problems):
+        problems += floor_problems  # after a crash a missing metrics file is no news
+    return stem, (not problems), seconds, peak / 2**20, summary, problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="+", type=Path)
+    ap.add_argument("--mode", choices=["fast", "default", "full"], default="default")
+    ap.add_argument("--solutions", action="store_true", help="run the solutions of exercise cells")
+    ap.add_argument("--out", type=Path, help="where executed copies go (default target/executed/<mode>)")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+    args.out = (args.out or ROOT / "target" / "executed" / args.mode).resolve()
+    metrics_dir = ROOT / "target" / "metrics" / args.mode
+    log_dir = ROOT / "target" / "test-logs"
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    rows, width = [], max(len(p.stem) for p in args.notebooks)
+    for path in args.notebooks:
+        path = path.resolve()
+        floors_file = path.parent / "floors.json"
+        floors = json.loads(floors_file.read_text()) if floors_file.is_file() else {}
+        stem, ok, seconds, rss, summary, problems = run_one(path, args, floors, metrics_dir, log_dir)
+        line = f"{'PASS' if ok else 'FAIL'}  {stem:<{width}}  {args.mode:<7}  {seconds:6.1f} s   peak RSS {rss:5.0f} MB"
+        print(line + (f"   {summary}" if summary else ""))
+        for problem in problems:
+            print("      " + problem.replace("\n", "\n      "))
+        rows.append((stem, args.mode, "pass" if ok else "fail", f"{seconds:.1f}", f"{rss:.0f}"))
+
+    with open(log_dir / f"notebooks-{args.mode}.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["notebook", "mode", "status", "seconds", "peak_rss_mb"])
+        w.writerows(rows)
+    failed = sum(r[2] == "fail" for r in rows)
+    print(f"{len(rows) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
