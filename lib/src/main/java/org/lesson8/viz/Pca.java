@@ -9,6 +9,17 @@ public final class Pca {
         int n = x.length, d = x[0].length;
         double[] mean = new double[d];
         for (double[] r : x) for (int j = 0; j < d; j++) mean[j] += r[j] / n;
+        double[][] comps = components(x, k);
+        double[][] out = new double[n][k];
+        for (int i = 0; i < n; i++) for (int p = 0; p < k; p++) { double s = 0; for (int j = 0; j < d; j++) s += (x[i][j] - mean[j]) * comps[p][j]; out[i][p] = s; }
+        return out;
+    }
+
+    /** The first {@code k} principal directions (unit vectors of length d) of the rows of {@code x}. */
+    public static double[][] components(double[][] x, int k) {
+        int n = x.length, d = x[0].length;
+        double[] mean = new double[d];
+        for (double[] r : x) for (int j = 0; j < d; j++) mean[j] += r[j] / n;
         double[][] c = new double[n][d];
         for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) c[i][j] = x[i][j] - mean[j];
         double[][] cov = new double[d][d];
@@ -30,8 +41,6 @@ public final class Pca {
             }
             comps[p] = v;
         }
-        double[][] out = new double[n][k];
-        for (int i = 0; i < n; i++) for (int p = 0; p < k; p++) { double s = 0; for (int j = 0; j < d; j++) s += c[i][j] * comps[p][j]; out[i][p] = s; }
-        return out;
+        return comps;
     }
 }
