@@ -16,7 +16,12 @@ public final class Check {
         return new UnsupportedOperationException("TODO: ここに答えを書いてください (write your answer here)");
     }
 
-    public static boolean close(String name, Supplier<double[]> answer, double[] expected, double tol) {
+    public static void close(String name, Supplier<double[]> answer, double[] expected, double tol) {
+        result(name, answer, expected, tol);
+    }
+
+    /** Like {@link #close} but returns whether the answer was right. */
+    public static boolean result(String name, Supplier<double[]> answer, double[] expected, double tol) {
         double[] got;
         try {
             got = answer.get();
@@ -37,39 +42,47 @@ public final class Check {
         return right(name);
     }
 
-    public static boolean close(String name, Supplier<Double> answer, double expected, double tol) {
-        return close(name, () -> {
+    public static void close(String name, Supplier<Double> answer, double expected, double tol) {
+        result(name, () -> {
             Double v = answer.get();
             return v == null ? null : new double[] {v};
         }, new double[] {expected}, tol);
     }
 
-    public static boolean equal(String name, Supplier<int[]> answer, int[] expected) {
+    public static void equal(String name, Supplier<int[]> answer, int[] expected) {
         int[] got;
         try {
             got = answer.get();
         } catch (UnsupportedOperationException e) {
-            return pending(name);
+            pending(name);
+            return;
         } catch (RuntimeException e) {
-            return wrong(name, "例外が発生しました (exception): " + e);
+            wrong(name, "例外が発生しました (exception): " + e);
+            return;
         }
-        if (got == null) return pending(name);
-        if (!Arrays.equals(got, expected)) {
-            return wrong(name, "got " + abbreviate(got) + ", expected " + abbreviate(expected));
-        }
-        return right(name);
+        if (got == null) pending(name);
+        else if (!Arrays.equals(got, expected)) wrong(name, "got " + abbreviate(got) + ", expected " + abbreviate(expected));
+        else right(name);
     }
 
-    public static boolean that(String name, Supplier<Boolean> condition, String hint) {
+    public static void that(String name, Supplier<Boolean> condition, String hint) {
         try {
             Boolean ok = condition.get();
-            if (ok == null) return pending(name);
-            return ok ? right(name) : wrong(name, hint);
+            if (ok == null) pending(name);
+            else if (ok) right(name);
+            else wrong(name, hint);
         } catch (UnsupportedOperationException e) {
-            return pending(name);
+            pending(name);
         } catch (RuntimeException e) {
-            return wrong(name, "例外が発生しました (exception): " + e);
+            wrong(name, "例外が発生しました (exception): " + e);
         }
+    }
+
+    /** float[] → double[] (DJL returns float arrays). */
+    public static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
     }
 
     private static String abbreviate(int[] a) {

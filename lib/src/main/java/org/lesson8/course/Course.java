@@ -83,10 +83,9 @@ public final class Course implements AutoCloseable {
     }
 
     /** Records a key figure (measured, never typed in) and rewrites the notebook's metrics file. */
-    public double metric(String name, double value) {
+    public void metric(String name, double value) {
         metrics.put(name, value);
         writeMetrics();
-        return value;
     }
 
     public Map<String, Double> metrics() {

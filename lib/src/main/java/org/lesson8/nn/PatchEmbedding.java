@@ -41,6 +41,20 @@ public class PatchEmbedding extends Module {
         return sb.toString();
     }
 
+    /**
+     * Cuts images (B, C, H, W) into non-overlapping P×P patches, flattened in raster order:
+     * (B, N, C·P·P), each patch's values ordered (channel, row, column), the same order as the
+     * convolution kernel, so that {@code forward(x) == patchify(x) · Wᵀ + b}.
+     */
+    public static NDArray patchify(NDArray images, int p) {
+        long[] s = images.getShape().getShape();
+        if (s.length != 4 || s[2] % p != 0 || s[3] % p != 0) {
+            throw new IllegalArgumentException("patchify needs (batch, channels, H, W) with H and W divisible by " + p + ", got " + images.getShape());
+        }
+        long h = s[2] / p, w = s[3] / p;
+        return images.reshape(s[0], s[1], h, p, w, p).transpose(0, 2, 4, 1, 3, 5).reshape(s[0], h * w, s[1] * p * p);
+    }
+
     public long numPatches() {
         long g = imageSize / patch;
         return g * g;

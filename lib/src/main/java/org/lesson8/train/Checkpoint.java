@@ -53,7 +53,7 @@ public final class Checkpoint {
     /** Reads a checkpoint's arrays by name (in a manager the caller closes). */
     public static Map<String, NDArray> read(NDManager m, Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new IOException("checkpoint " + file + " does not exist; train it with the command in data/checkpoints/README.md");
+            throw new IOException("checkpoint " + file + " does not exist; train it with the command listed in data/README.md (e.g. ./course train vit)");
         }
         NDList list;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {

@@ -12,7 +12,7 @@ public final class GradClip {
     public static float globalNorm(List<NDArray> grads) {
         double sq = 0;
         for (NDArray g : grads) {
-            try (NDArray s = g.square().sum()) {
+            try (NDArray g2 = g.square(); NDArray s = g2.sum()) { // close both: they live in the parameters' manager
                 sq += s.getFloat();
             }
         }

@@ -5,42 +5,49 @@ import org.knowm.xchart.internal.chartpart.Chart;
 import tech.tablesaw.api.Table;
 
 import java.awt.image.BufferedImage;
+import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.UUID;
 
 /**
- * Shows things inline in the notebook through the JJava kernel's {@code display}/{@code updateDisplay}
- * (found reflectively, so the library also runs outside Jupyter, e.g. in unit tests and benchmarks,
- * where displaying does nothing but print a one-line note).
+ * Shows things inline in the notebook through the JJava kernel (found reflectively, so the library
+ * also runs outside Jupyter — in unit tests and benchmarks displaying only prints a one-line note).
  *
- * <p>Charts become PNG images, Tablesaw tables become HTML tables.
+ * <p>Images render as PNG, XChart charts are drawn to PNG, Tablesaw tables and {@link #html} as HTML.
+ * {@link #handle} returns an id whose output {@link #update} replaces in place (live training curves).
  */
 public final class Display {
     private static final String STATICS = "org.dflib.jjava.jupyter.kernel.BaseNotebookStatics";
+    private static final String KERNEL = "org.dflib.jjava.jupyter.kernel.BaseKernel";
     private static final String DATA = "org.dflib.jjava.jupyter.kernel.display.DisplayData";
-    private static Method display;
-    private static Method update;
+    private static Method render;
+    private static Method notebookKernel;
+    private static Class<?> dataClass;
     private static boolean looked;
+
+    /** An HTML fragment to display. */
+    public record Html(String html) {}
 
     private Display() {}
 
     private static synchronized boolean kernel() {
         if (!looked) {
             looked = true;
-            try {
-                Class<?> c = Class.forName(STATICS, true, Thread.currentThread().getContextClassLoader());
-                display = c.getMethod("display", Object.class);
-                update = c.getMethod("updateDisplay", String.class, Object.class);
-            } catch (ReflectiveOperationException | LinkageError e) {
+            for (ClassLoader cl : new ClassLoader[] {Thread.currentThread().getContextClassLoader(), Display.class.getClassLoader()}) {
                 try {
-                    Class<?> c = Class.forName(STATICS);
-                    display = c.getMethod("display", Object.class);
-                    update = c.getMethod("updateDisplay", String.class, Object.class);
-                } catch (ReflectiveOperationException | LinkageError e2) {
-                    display = null;
+                    Class<?> statics = Class.forName(STATICS, true, cl);
+                    Class<?> k = Class.forName(KERNEL, true, cl);
+                    dataClass = Class.forName(DATA, true, cl);
+                    render = statics.getMethod("render", Object.class);
+                    notebookKernel = k.getMethod("notebookKernel");
+                    if (notebookKernel.invoke(null) == null) { render = null; continue; }
+                    break;
+                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                    render = null;
                 }
             }
         }
-        return display != null;
+        return render != null;
     }
 
     /** True inside a Jupyter kernel. */
@@ -48,34 +55,40 @@ public final class Display {
         return kernel();
     }
 
-    /** Converts charts and tables to something the kernel renders. */
-    public static Object renderable(Object o) {
-        if (o instanceof Chart<?, ?> chart) return BitmapEncoder.getBufferedImage(chart);
-        if (o instanceof Table t) return html(Tables.toHtml(t));
-        return o;
+    public static Html html(String html) {
+        return new Html(html);
     }
 
-    /** An HTML display object (or the HTML string outside a kernel). */
-    public static Object html(String html) {
-        try {
-            Class<?> c = Class.forName(DATA, true, display != null ? display.getDeclaringClass().getClassLoader()
-                    : Thread.currentThread().getContextClassLoader());
-            Object d = c.getConstructor().newInstance();
-            c.getMethod("putHTML", String.class).invoke(d, html);
+    private static Object toDisplayData(Object o) throws ReflectiveOperationException {
+        if (o instanceof Chart<?, ?> chart) o = BitmapEncoder.getBufferedImage(chart);
+        if (o instanceof Table t) o = new Html(Tables.toHtml(t));
+        if (o instanceof Html h) {
+            Object d = dataClass.getConstructor().newInstance();
+            dataClass.getMethod("putText", String.class).invoke(d, h.html().replaceAll("<[^>]+>", " ").replaceAll("\\s+", " ").trim());
+            dataClass.getMethod("putHTML", String.class).invoke(d, h.html());
             return d;
-        } catch (ReflectiveOperationException | LinkageError e) {
-            return html;
         }
+        return render.invoke(null, o);
     }
 
-    /** Displays an object; returns its display id (for {@link #update}), or null outside a kernel. */
-    public static String show(Object o) {
+    /** Displays an object. */
+    public static void show(Object o) {
+        handle(o);
+    }
+
+    /** Displays an object and returns an id for {@link #update} (null outside a kernel). */
+    public static String handle(Object o) {
         if (!kernel()) {
             System.out.println("[display] " + describe(o));
             return null;
         }
         try {
-            return (String) display.invoke(null, renderable(o));
+            Object d = toDisplayData(o);
+            String id = UUID.randomUUID().toString();
+            dataClass.getMethod("setDisplayId", String.class).invoke(d, id);
+            Object k = notebookKernel.invoke(null);
+            k.getClass().getMethod("display", dataClass).invoke(k, d);
+            return id;
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("display failed: " + e.getCause(), e);
         }
@@ -85,7 +98,12 @@ public final class Display {
     public static void update(String id, Object o) {
         if (id == null || !kernel()) return;
         try {
-            update.invoke(null, id, renderable(o));
+            Object d = toDisplayData(o);
+            Object k = notebookKernel.invoke(null);
+            Object io = k.getClass().getMethod("getIO").invoke(k);
+            Field f = io.getClass().getField("display");
+            Object stream = f.get(io);
+            stream.getClass().getMethod("updateDisplay", String.class, dataClass).invoke(stream, id, d);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("display update failed: " + e.getCause(), e);
         }
@@ -95,6 +113,7 @@ public final class Display {
         if (o instanceof BufferedImage b) return "image " + b.getWidth() + "x" + b.getHeight();
         if (o instanceof Chart<?, ?> c) return "chart '" + c.getTitle() + "'";
         if (o instanceof Table t) return "table " + t.name() + " " + t.rowCount() + "x" + t.columnCount();
+        if (o instanceof Html h) return "html " + h.html().length() + " chars";
         return String.valueOf(o);
     }
 }

@@ -59,7 +59,7 @@ public final class Images {
         int rows = (n + cols - 1) / cols;
         int tw = 0, th = 0;
         for (BufferedImage t : tiles) { tw = Math.max(tw, t.getWidth()); th = Math.max(th, t.getHeight()); }
-        int capH = captions == null ? 0 : 30;
+        int capH = captions == null ? 0 : 40;
         int pad = 4;
         int cellW = Math.max(tw, captions == null ? 0 : 96);
         BufferedImage out = new BufferedImage(cols * (cellW + pad) + pad, rows * (th + capH + pad) + pad, BufferedImage.TYPE_INT_RGB);
@@ -89,12 +89,12 @@ public final class Images {
                 g.drawString(line.toString(), x, y + lines * 11);
                 lines++;
                 line = new StringBuilder(w);
-                if (lines == 2) return;
+                if (lines == 3) return;
             } else {
                 line = new StringBuilder(cand);
             }
         }
-        if (lines < 2) g.drawString(line.toString(), x, y + lines * 11);
+        if (lines < 3) g.drawString(line.toString(), x, y + lines * 11);
     }
 
     /** Viridis-like colour for t in [0, 1]. */

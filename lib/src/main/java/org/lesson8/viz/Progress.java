@@ -48,12 +48,12 @@ public final class Progress {
         }
         Object text = Display.html("<code>" + status(step) + "</code>");
         if (textId == null) {
-            textId = Display.show(text);
-            chartId = log.size() > 1 ? Display.show(chart.apply(log)) : null;
+            textId = Display.handle(text);
+            chartId = log.size() > 1 ? Display.handle(chart.apply(log)) : null;
         } else {
             Display.update(textId, text);
             if (log.size() > 1) {
-                if (chartId == null) chartId = Display.show(chart.apply(log));
+                if (chartId == null) chartId = Display.handle(chart.apply(log));
                 else Display.update(chartId, chart.apply(log));
             }
         }

@@ -157,4 +157,13 @@ class AttentionTest {
             assertEquals(Math.cos(1 * w), e[5][4 + k + half], 1e-6);
         }
     }
+
+    @Test
+    void patchifyTimesKernelEqualsTheConvolution() {
+        PatchEmbedding pe = new PatchEmbedding(m, new Random(10), 8, 4, 3, 5);
+        NDArray x = m.randomUniform(0, 1, new Shape(2, 3, 8, 8));
+        NDArray viaPatches = PatchEmbedding.patchify(x, 4).matMul(pe.weight.reshape(5, 48).transpose()).add(pe.bias);
+        assertTrue(viaPatches.allClose(pe.forward(x), 1e-4, 1e-4, false));
+        assertEquals(new Shape(2, 4, 48), PatchEmbedding.patchify(x, 4).getShape());
+    }
 }
