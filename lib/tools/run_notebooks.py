@@ -203,8 +203,10 @@ def main():
     rows, width = [], max(len(p.stem) for p in args.notebooks)
     for path in args.notebooks:
         path = path.resolve()
-        floors_file = path.parent / "floors.json"
-        floors = json.loads(floors_file.read_text()) if floors_file.is_file() else {}
+        floors = {}
+        for floors_file in sorted(path.parent.glob("floors*.json")):  # floors.json, floors-02_image_gpt.json, ...
+            for k, v in json.loads(floors_file.read_text()).items():
+                floors.setdefault(k, {}).update(v)
         stem, ok, seconds, rss, summary, problems = run_one(path, args, floors, metrics_dir, log_dir)
         line = f"{'PASS' if ok else 'FAIL'}  {stem:<{width}}  {args.mode:<7}  {seconds:6.1f} s   peak RSS {rss:5.0f} MB"
         print(line + (f"   {summary}" if summary else ""))

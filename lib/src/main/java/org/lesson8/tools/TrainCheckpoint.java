@@ -1,21 +1,14 @@
 package org.lesson8.tools;
 
-import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
-import org.lesson8.data.FashionMnist;
-import org.lesson8.models.FashionTraining;
-import org.lesson8.models.Vit;
-import org.lesson8.train.Checkpoint;
-import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Seeds;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * Trains a shipped checkpoint with a fixed seed: {@code ./course train vit [steps]}.
  * Writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured test accuracy)
+ * and NAME-log.csv.
+ */
+/**
+ * Trains a shipped checkpoint with a fixed seed: {@code ./course train NAME [args]} runs
+ * {@code org.lesson8.tools.Train<Name>.run(args)} (e.g. {@code vit} → {@link TrainVit}).
+ * Each writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured figures)
  * and NAME-log.csv.
  */
 public final class TrainCheckpoint {
@@ -23,50 +16,19 @@ public final class TrainCheckpoint {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: TrainCheckpoint vit [steps] [seconds]");
+            System.err.println("usage: ./course train NAME [args]   (NAME: vit, ...)");
             System.exit(2);
         }
-        switch (args[0]) {
-            case "vit" -> vit(args.length > 1 ? Integer.parseInt(args[1]) : 9000, args.length > 2 ? Double.parseDouble(args[2]) : 1e9);
-            default -> {
-                System.err.println("unknown checkpoint '" + args[0] + "' (known: vit)");
-                System.exit(2);
-            }
+        String name = args[0];
+        String cls = "org.lesson8.tools.Train" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
+        Class<?> c;
+        try {
+            c = Class.forName(cls);
+        } catch (ClassNotFoundException e) {
+            System.err.println("unknown checkpoint '" + name + "': there is no class " + cls);
+            System.exit(2);
+            return;
         }
-    }
-
-    static void vit(int steps, double seconds) throws Exception {
-        long seed = 42;
-        Seeds.seed(seed);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
-        try (NDManager m = NDManager.newBaseManager()) {
-            Vit.Config cfg = Vit.fashionSmall();
-            Vit model = new Vit(m, cfg, seed);
-            FashionMnist.Split train = FashionMnist.train();
-            FashionMnist.Split test = FashionMnist.test();
-            MetricsLog log = new MetricsLog();
-            long t0 = System.nanoTime();
-            FashionTraining.train(model, train, FashionTraining.Recipe.vit(), steps, seconds, seed, log, step -> {
-                if (step % 500 == 0) {
-                    System.out.printf("step %d  loss %.4f  train_acc %.3f  %.0f s%n", step, log.tailMean("loss", 100),
-                            log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
-                }
-                if (step % 3000 == 0) {
-                    System.out.printf("  test accuracy %.4f%n", FashionTraining.evaluate(model, m, test, 10000).accuracy());
-                }
-            });
-            double secs = (System.nanoTime() - t0) / 1e9;
-            double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
-            Path file = dir.resolve("vit_fashion.safetensors");
-            Checkpoint.save(model, file);
-            log.writeCsv(dir.resolve("vit_fashion-log.csv"));
-            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %d,\n"
-                            + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
-                            + "  \"command\": \"./course train vit %d\"\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), seed, log.size(), FashionTraining.Recipe.vit().batch(),
-                    secs, acc, steps);
-            Files.writeString(dir.resolve("vit_fashion.json"), json, StandardCharsets.UTF_8);
-            System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
-        }
+        c.getMethod("run", String[].class).invoke(null, (Object) java.util.Arrays.copyOfRange(args, 1, args.length));
     }
 }
