@@ -87,6 +87,8 @@ public class MultiHeadAttention extends Module {
             if (cache.k != null) {
                 kh = cache.k.concat(kh, 2);
                 vh = cache.v.concat(vh, 2);
+                cache.k.close();                            // the concatenation is a copy: free the old one,
+                cache.v.close();                            // or a long sampling keeps every prefix's keys
             }
             cache.k = kh;
             cache.v = vh;

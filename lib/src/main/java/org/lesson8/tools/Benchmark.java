@@ -1,0 +1,158 @@
+package org.lesson8.tools;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.course.Course;
+import org.lesson8.data.FashionMnist;
+import org.lesson8.models.FashionTraining;
+import org.lesson8.models.SmallCnn;
+import org.lesson8.models.Vit;
+import org.lesson8.nn.Module;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Seeds;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code ./course bench}: throughput of the library's hot paths against the machine's own fp32
+ * matmul throughput, and a native-memory soak. Every figure is the median of several runs with
+ * min and max. Writes target/bench/benchmark.md and benchmark.csv.
+ */
+public final class Benchmark {
+    private Benchmark() {}
+
+    record Row(String what, String unit, double median, double min, double max, String note) {}
+
+    private static final List<Row> rows = new ArrayList<>();
+
+    static Row add(String what, String unit, double[] runs, String note) {
+        double[] s = runs.clone();
+        Arrays.sort(s);
+        Row r = new Row(what, unit, s[s.length / 2], s[0], s[s.length - 1], note);
+        rows.add(r);
+        System.out.printf(Locale.ROOT, "%-58s %12.1f %-10s (min %.1f, max %.1f) %s%n", what, r.median, unit, r.min, r.max, note);
+        return r;
+    }
+
+    /** fp32 GFLOP/s of an n×n matmul through DJL (10 products per run). */
+    static double[] matmul(NDManager m, int n, int runs) {
+        double[] out = new double[runs];
+        try (NDManager sub = m.newSubManager()) {
+            NDArray a = sub.randomNormal(new Shape(n, n));
+            NDArray b = sub.randomNormal(new Shape(n, n));
+            a.matMul(b).close();
+            for (int r = 0; r < runs; r++) {
+                long t = System.nanoTime();
+                for (int i = 0; i < 10; i++) a.matMul(b).close();
+                out[r] = 10 * 2.0 * n * (double) n * n / ((System.nanoTime() - t) / 1e9) / 1e9;
+            }
+        }
+        return out;
+    }
+
+    static long rssKb() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Training images/s of a classifier at batch 128 (runs × steps each, after warm-up). */
+    static double[] trainRate(NDManager m, FashionMnist.Split train, boolean vit, Vit.Config cfg, int runs, int steps) {
+        double[] out = new double[runs];
+        try (NDManager sub = m.newSubManager()) {
+            Module model = vit ? new Vit(sub, cfg, 1) : new SmallCnn(sub, 1);
+            var recipe = vit ? FashionTraining.Recipe.vit() : FashionTraining.Recipe.cnn();
+            FashionTraining.train(model, train, recipe, 5, 1e9, 1, new MetricsLog(), null); // warm-up
+            for (int r = 0; r < runs; r++) {
+                long t = System.nanoTime();
+                FashionTraining.train(model, train, recipe, steps, 1e9, r, new MetricsLog(), null);
+                out[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
+            }
+        }
+        return out;
+    }
+
+    static double[] inferRate(NDManager m, FashionMnist.Split test, Vit.Config cfg, int runs) {
+        double[] out = new double[runs];
+        try (NDManager sub = m.newSubManager()) {
+            Vit v = new Vit(sub, cfg, 1);
+            FashionTraining.evaluate(v, sub, test, 1000);
+            for (int r = 0; r < runs; r++) {
+                long t = System.nanoTime();
+                FashionTraining.evaluate(v, sub, test, 5000);
+                out[r] = 5000 / ((System.nanoTime() - t) / 1e9);
+            }
+        }
+        return out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Locale.setDefault(Locale.ROOT);
+        boolean quick = args.length > 0 && args[0].equals("quick");
+        int runs = quick ? 3 : 5;
+        Seeds.seed(1);
+        String cpu = "unknown";
+        for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            if (l.startsWith("model name")) { cpu = l.substring(l.indexOf(':') + 1).trim(); break; }
+        }
+        String machine = String.format("%d cores (%s), Java %s, DJL %s, %s %s, threads %s", Runtime.getRuntime().availableProcessors(),
+                cpu, System.getProperty("java.version"), Engine.getDjlVersion(), Engine.getInstance().getEngineName(),
+                Engine.getInstance().getVersion(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        System.out.println("machine: " + machine);
+        FashionMnist.Split train = FashionMnist.train();
+        FashionMnist.Split test = FashionMnist.test();
+        try (NDManager m = NDManager.newBaseManager()) {
+            Row mm = add("matmul 1024x1024 fp32 (the machine's limit)", "GFLOP/s", matmul(m, 1024, runs), "");
+            add("matmul 256x256 fp32", "GFLOP/s", matmul(m, 256, runs), "");
+            for (Vit.Config cfg : List.of(Vit.fashionSmall(), Vit.fashionTiny())) {
+                double[] ips = trainRate(m, train, true, cfg, runs, quick ? 10 : 30);
+                double flopsPerImage = 3 * 2 * cfg.forwardMacs(); // forward + backward ≈ 3× forward
+                double[] frac = Arrays.stream(ips).map(x -> 100 * x * flopsPerImage / 1e9 / mm.median).toArray();
+                add("train " + cfg.name() + ", batch 128", "images/s", ips, "");
+                add("  achieved share of matmul throughput", "%", frac, String.format("(%.1f MFLOP/image)", flopsPerImage / 1e6));
+                add("inference " + cfg.name() + ", batch 500", "images/s", inferRate(m, test, cfg, runs), "");
+            }
+            add("train SmallCnn, batch 128", "images/s", trainRate(m, train, false, null, runs, quick ? 10 : 30), "");
+            // soak: native memory over 10× the usual FAST steps
+            try (NDManager sub = m.newSubManager()) {
+                Vit v = new Vit(sub, Vit.fashionTiny(), 3);
+                MetricsLog log = new MetricsLog();
+                FashionTraining.train(v, train, FashionTraining.Recipe.vit(), 50, 1e9, 3, log, null);
+                System.gc();
+                long start = rssKb();
+                int soakSteps = quick ? 200 : 600;
+                FashionTraining.train(v, train, FashionTraining.Recipe.vit(), soakSteps, 1e9, 4, log, null);
+                System.gc();
+                long end = rssKb();
+                add("soak: RSS after warm-up (50 steps)", "MB", new double[] {start / 1024.0}, "");
+                add("soak: RSS after " + soakSteps + " more steps", "MB", new double[] {end / 1024.0},
+                        String.format("(%+.1f%%)", 100.0 * (end - start) / start));
+            }
+        }
+        Path dir = Course.home().resolve("target").resolve("bench");
+        Files.createDirectories(dir);
+        StringBuilder md = new StringBuilder("# Benchmark\n\nMachine: ").append(machine).append("\n\n| what | median | unit | min | max | note |\n|---|---:|---|---:|---:|---|\n");
+        StringBuilder csv = new StringBuilder("what,unit,median,min,max,note\n");
+        for (Row r : rows) {
+            md.append(String.format("| %s | %.1f | %s | %.1f | %.1f | %s |\n", r.what.trim(), r.median, r.unit, r.min, r.max, r.note));
+            csv.append(String.format("\"%s\",%s,%.3f,%.3f,%.3f,\"%s\"\n", r.what.trim(), r.unit, r.median, r.min, r.max, r.note));
+        }
+        Files.writeString(dir.resolve("benchmark.md"), md.toString(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("benchmark.csv"), csv.toString(), StandardCharsets.UTF_8);
+        System.out.println("wrote " + dir.resolve("benchmark.md"));
+    }
+}
