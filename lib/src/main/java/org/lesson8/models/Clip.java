@@ -65,15 +65,18 @@ public class Clip extends Module {
         }
     }
 
-    /** The course model: 28×28 RGB, patch 4 (49 patches + CLS), widths 64, 4 image / 3 text layers, 64-d joint space. */
+    /**
+     * The course model: 28×28 RGB, patch 7 (16 patches + CLS, so that it trains on two CPU cores), widths 64,
+     * 4 image / 3 text layers of 4 heads, context 14 tokens (the longest course caption needs 12), 64-d joint space.
+     */
     public static Config course() {
-        return new Config("CLIP-course (28px RGB, ViT 4×64 / text 3×64)", 28, 4, 3, 64, 4, 4,
-                Tokenizer.course().size(), 16, 64, 3, 4, 64);
+        return new Config("CLIP-course (28px RGB, ViT/7 4×64, text 3×64)", 28, 7, 3, 64, 4, 4,
+                Tokenizer.course().size(), 14, 64, 3, 4, 64);
     }
 
     /** A tiny configuration for tests and quick checks. */
     public static Config tiny(int vocab) {
-        return new Config("CLIP-tiny", 8, 4, 3, 16, 1, 2, vocab, 8, 16, 2, 2, 8);
+        return new Config("CLIP-tiny", 8, 4, 3, 16, 1, 2, vocab, 12, 16, 2, 2, 8);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -275,39 +278,40 @@ public class Clip extends Module {
     // ------------------------------------------------------------------------------------------------
     /** A zero-shot classifier: one unit-norm text embedding per class (K, E); logits = exp(t) · image · Wᵀ. */
     public final class ZeroShot implements Classifier {
+        /** Class embeddings (K, E), unit norm. */
         public final NDArray weights;
+        private final NDArray weightsT;
         public final List<String> classes;
 
         ZeroShot(NDArray weights, List<String> classes) {
             this.weights = weights;
+            this.weightsT = weights.transpose();
             this.classes = classes;
         }
 
         @Override
         public NDArray logits(NDArray images) {
             NDArray e = embedImages(images);
-            return e.matMul(weights.transpose()).mul(scale(e.getManager()));
+            return e.matMul(weightsT).mul(scale(e.getManager()));
         }
     }
 
     /**
      * Zero-shot classifier from prompts: {@code prompts.get(k)} are the texts of class k. Each class weight is
      * the mean of its normalised prompt embeddings, renormalised (prompt ensembling; one prompt = plain zero-shot).
+     * The weights live in {@code m}.
      */
     public ZeroShot zeroShot(NDManager m, List<String> classNames, List<List<String>> prompts) {
         if (prompts.size() != classNames.size()) throw new IllegalArgumentException(prompts.size() + " prompt lists for " + classNames.size() + " classes");
-        List<NDArray> rows = new ArrayList<>();
-        try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
-            for (List<String> p : prompts) {
-                NDArray mean = embedTexts(sub, p).mean(new int[] {0}, true);
-                rows.add(normalize(mean));
+        int e = config.embedDim();
+        float[] w = new float[classNames.size() * e];
+        for (int k = 0; k < prompts.size(); k++) {
+            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
+                float[] v = normalize(embedTexts(sub, prompts.get(k)).mean(new int[] {0}, true)).toFloatArray();
+                System.arraycopy(v, 0, w, k * e, e);
             }
-            NDArray w = rows.get(0);
-            for (int i = 1; i < rows.size(); i++) w = w.concat(rows.get(i), 0);
-            w.attach(m);
-            scope.unsuppressNotUsedWarning();
-            return new ZeroShot(w, List.copyOf(classNames));
         }
+        return new ZeroShot(m.create(w, new Shape(classNames.size(), e)), List.copyOf(classNames));
     }
 
     /** Zero-shot classifier from labels and templates ("{}" is replaced by "a"/"an" + label, as in {@link FashionCaptions}). */
