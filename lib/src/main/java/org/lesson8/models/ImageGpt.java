@@ -1,0 +1,363 @@
+package org.lesson8.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.nn.LayerNorm;
+import org.lesson8.nn.LearnedPositionEmbedding;
+import org.lesson8.nn.Linear;
+import org.lesson8.nn.Module;
+import org.lesson8.nn.MultiHeadAttention;
+import org.lesson8.nn.TransformerBlock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Image GPT (Chen et al. 2020, "Generative Pretraining from Pixels", Fig. 1): a GPT-2 decoder over
+ * the palette indices of a downsampled image in raster order.
+ * <pre>
+ *   AR:    h0 = [sos ; E x_0 … E x_{n-2}] + P          (B, n, D)   sos learned, P learned
+ *          h_l = block_l(h_{l-1}, causal)                          pre-LN GPT-2 blocks, l = 1..L
+ *          p(x_t | x_{&lt;t}) = softmax(W LN(h_L))_t                   untied output layer W (V × D)
+ *          L_AR   = E[ −log p(x_t | x_{&lt;t}) ]
+ *   BERT:  h0 = (1 − m) ⊙ E x + P,   m_t ~ Bernoulli(0.15)       masked positions' embeddings zeroed
+ *          no causal mask;  L_BERT = E_{t: m_t = 1}[ −log p(x_t | x_unmasked) ]
+ * </pre>
+ * Linear-probe features are the average over positions of a middle layer's output h_l (Sec. 3.4).
+ * Sampling is autoregressive with temperature and top-k; with a key/value cache every new pixel
+ * costs one position instead of the whole prefix.
+ */
+public class ImageGpt extends Module {
+    public enum Objective { AUTOREGRESSIVE, BERT }
+
+    /** BERT objective: fraction of positions masked (Devlin et al. 2019; iGPT Sec. 3.2). */
+    public static final double MASK_RATE = 0.15;
+
+    /**
+     * @param side   images are side×side palette indices, so sequences have side² positions
+     * @param vocab  palette size
+     * @param mlp    hidden width of the MLP
+     * @param probe  the block whose output is pooled for the linear probe (1-based; depth/2 = a middle layer)
+     */
+    public record Config(String name, int side, int vocab, int dim, int depth, int heads, int mlp, int probe,
+                         Objective objective) {
+        public int length() {
+            return side * side;
+        }
+
+        public Config withObjective(Objective o) {
+            return new Config(name, side, vocab, dim, depth, heads, mlp, probe, o);
+        }
+
+        /** Parameters from the configuration alone. */
+        public long parameterCount() {
+            long d = dim;
+            long block = 4 * d + (4 * d * d + 4 * d) + (d * mlp + mlp + (long) mlp * d + d);
+            return d + (long) vocab * d + (long) length() * d + depth * block + 2 * d + d * vocab;
+        }
+    }
+
+    /**
+     * The course's iGPT for Fashion-MNIST: 14×14 (2×2 block average of 28×28, 196 positions), 8 grey
+     * levels, width 128, 4 blocks, 4 heads; the probe reads block 2 of 4.
+     */
+    public static Config fashion() {
+        return new Config("iGPT-course (Fashion-MNIST 14×14, 8 grey levels)", 14, 8, 128, 4, 4, 512, 2, Objective.AUTOREGRESSIVE);
+    }
+
+    public final Config config;
+    public final NDArray sos;
+    public final NDArray tokenEmbed;
+    public final LearnedPositionEmbedding pos;
+    public final List<TransformerBlock> blocks = new ArrayList<>();
+    public final LayerNorm norm;
+    public final Linear head;
+
+    public ImageGpt(NDManager m, Config c, long seed) {
+        super(m);
+        if (c.probe() < 1 || c.probe() > c.depth()) {
+            throw new IllegalArgumentException("probe layer " + c.probe() + " must be between 1 and depth " + c.depth());
+        }
+        this.config = c;
+        Random rng = new Random(seed);
+        sos = param("sos", normal(m, rng, new Shape(1, 1, c.dim()), 0.02), false);
+        tokenEmbed = param("wte", normal(m, rng, new Shape(c.vocab(), c.dim()), 0.02), false);
+        pos = child("wpe", new LearnedPositionEmbedding(m, rng, c.length(), c.dim()));
+        for (int i = 0; i < c.depth(); i++) {
+            blocks.add(child("blocks." + i, new TransformerBlock(m, rng, c.dim(), c.heads(), c.mlp())));
+        }
+        norm = child("ln_f", new LayerNorm(m, c.dim()));
+        head = child("head", new Linear(m, rng, c.dim(), c.vocab(), false));   // untied from wte
+        head.weight.set(normal(m, rng, head.weight.getShape(), 0.02).toFloatArray());   // GPT-2: N(0, 0.02²)
+    }
+
+    public boolean causal() {
+        return config.objective() == Objective.AUTOREGRESSIVE;
+    }
+
+    // ---------------------------------------------------------------- input checks
+
+    /** Checks a batch of sequences (B, T) of palette indices: T ≤ side², every index in [0, vocab). */
+    void checkTokens(NDArray idx, boolean full) {
+        Shape s = idx.getShape();
+        if (s.dimension() != 2) {
+            throw new IllegalArgumentException("expected palette indices of shape (batch, positions) but got " + s);
+        }
+        long t = s.get(1);
+        if (full ? t != config.length() : t > config.length() || t < 1) {
+            throw new IllegalArgumentException("a sequence of " + t + " positions does not fit this model: it expects "
+                    + (full ? "" : "at most ") + config.length() + " = " + config.side() + "×" + config.side()
+                    + " (downsample the image first)");
+        }
+        long min = idx.min().toType(DataType.INT64, false).getLong();
+        long max = idx.max().toType(DataType.INT64, false).getLong();
+        if (min < 0 || max >= config.vocab()) {
+            throw new IllegalArgumentException("palette index " + (min < 0 ? min : max) + " is out of range: the palette has "
+                    + config.vocab() + " colours (0.." + (config.vocab() - 1) + ")");
+        }
+    }
+
+    /** (B, T) indices → (B, T, D) token embeddings (a one-hot product, so the gradient is an ordinary matmul). */
+    NDArray embedTokens(NDArray idx) {
+        return idx.oneHot(config.vocab()).toType(DataType.FLOAT32, false).matMul(tokenEmbed);
+    }
+
+    /** AR input: [sos ; E x_0 … E x_{T-2}] + P_{0..T-1}. Output t then predicts x_t. */
+    NDArray arInput(NDArray idx) {
+        long b = idx.getShape().get(0);
+        long t = idx.getShape().get(1);
+        NDArray start = idx.getManager().zeros(new Shape(b, 1, config.dim())).add(sos);
+        NDArray x = t > 1 ? start.concat(embedTokens(idx.get(":, :" + (t - 1))), 1) : start;
+        return pos.forward(x, 0);
+    }
+
+    /** BERT input: (1 − mask) ⊙ E x + P, with mask (B, n) 1 at masked positions (or null for none). */
+    NDArray bertInput(NDArray idx, NDArray mask) {
+        NDArray e = embedTokens(idx);
+        if (mask != null) e = e.mul(mask.toType(DataType.FLOAT32, false).neg().add(1).expandDims(2));
+        return pos.forward(e, 0);
+    }
+
+    /** Runs the first {@code layers} blocks (causal for AR). */
+    NDArray blocks(NDArray h, int layers, List<MultiHeadAttention.KVCache> caches) {
+        for (int i = 0; i < layers; i++) {
+            h = blocks.get(i).forward(h, causal(), false, caches == null ? null : caches.get(i)).out();
+        }
+        return h;
+    }
+
+    /** Final LayerNorm and the untied output layer: (B, T, D) → (B, T, V). */
+    NDArray readout(NDArray h) {
+        return head.forward(norm.forward(h));
+    }
+
+    // ---------------------------------------------------------------- forward, loss
+
+    /**
+     * AR: logits (B, T, V) where row t is the prediction of x_t from x_{&lt;t} (T ≤ side²).
+     * BERT: logits at every position of the whole sequence with {@code mask} applied (mask may be null).
+     */
+    public NDArray logits(NDArray idx, NDArray mask) {
+        if (causal()) {
+            checkTokens(idx, false);
+            return readout(blocks(arInput(idx), config.depth(), null));
+        }
+        checkTokens(idx, true);
+        return readout(blocks(bertInput(idx, mask), config.depth(), null));
+    }
+
+    /** −log p(x_t | …) in nats at every position: (B, T). */
+    public static NDArray tokenNll(NDArray logits, NDArray idx) {
+        long v = logits.getShape().get(2);
+        return logits.logSoftmax(2).mul(idx.oneHot((int) v).toType(DataType.FLOAT32, false)).sum(new int[] {2}).neg();
+    }
+
+    /**
+     * Training loss in nats. AR: mean over all positions (mask ignored). BERT: mean over the masked
+     * positions only (mask (B, n) of 0/1 from {@link #bertMask}).
+     */
+    public NDArray loss(NDArray idx, NDArray mask) {
+        NDArray nll = tokenNll(logits(idx, mask), idx);
+        if (causal()) return nll.mean();
+        if (mask == null) throw new IllegalArgumentException("the BERT objective needs a mask (see bertMask)");
+        NDArray mk = mask.toType(DataType.FLOAT32, false);
+        return nll.mul(mk).sum().div(mk.sum().maximum(1f));
+    }
+
+    /** Bernoulli(rate) mask (b, n), 1 = masked; every sequence gets at least one masked position. */
+    public static float[] bertMask(Random rng, int b, int n, double rate) {
+        float[] m = new float[b * n];
+        for (int i = 0; i < b; i++) {
+            boolean any = false;
+            for (int t = 0; t < n; t++) {
+                if (rng.nextDouble() < rate) {
+                    m[i * n + t] = 1f;
+                    any = true;
+                }
+            }
+            if (!any) m[i * n + rng.nextInt(n)] = 1f;
+        }
+        return m;
+    }
+
+    /** Mean NLL per image in nats per position, (B,). For BERT the whole image is scored with no mask. */
+    public NDArray nll(NDArray idx) {
+        return tokenNll(logits(idx, null), idx).mean(new int[] {1});
+    }
+
+    /** nats per position → bits per dimension (one dimension = one palette index here). */
+    public static double bitsPerDim(double natsPerPosition) {
+        return natsPerPosition / Math.log(2);
+    }
+
+    /** Linear-probe features: output of block {@code config.probe}, average-pooled over positions: (B, D). */
+    public NDArray features(NDArray idx) {
+        checkTokens(idx, true);
+        NDArray h = causal() ? arInput(idx) : bertInput(idx, null);
+        return blocks(h, config.probe(), null).mean(new int[] {1});
+    }
+
+    // ---------------------------------------------------------------- sampling
+
+    /**
+     * Completes each prefix to a full side² sequence, sampling every new index from
+     * softmax(logits / temperature) restricted to the {@code topK} most likely colours (topK ≤ 0: all).
+     * All prefixes must have the same length (0 for unconditional samples).
+     *
+     * @param cached use the key/value cache (one new position per step) instead of recomputing the prefix
+     */
+    public int[][] sample(NDManager parent, int[][] prefixes, double temperature, int topK, long seed, boolean cached) {
+        if (!causal()) throw new IllegalStateException("only the autoregressive objective can sample pixel by pixel");
+        int b = prefixes.length;
+        int n = config.length();
+        int p = b == 0 ? 0 : prefixes[0].length;
+        int[][] out = new int[b][n];
+        for (int i = 0; i < b; i++) {
+            if (prefixes[i].length != p) throw new IllegalArgumentException("all prefixes must have the same length");
+            if (p > n) throw new IllegalArgumentException("prefix of " + p + " is longer than the " + n + " positions");
+            for (int t = 0; t < p; t++) {
+                if (prefixes[i][t] < 0 || prefixes[i][t] >= config.vocab()) {
+                    throw new IllegalArgumentException("palette index " + prefixes[i][t] + " at position " + t
+                            + " is out of range: the palette has " + config.vocab() + " colours");
+                }
+                out[i][t] = prefixes[i][t];
+            }
+        }
+        if (b == 0 || p == n) return out;
+        Random rng = new Random(seed);
+        if (cached) {
+            try (NDManager m = parent.newSubManager()) {
+                List<MultiHeadAttention.KVCache> caches = new ArrayList<>();
+                for (int i = 0; i < config.depth(); i++) caches.add(new MultiHeadAttention.KVCache());
+                // first call: [sos ; x_0 … x_{p-1}] → prediction of x_p
+                NDArray h = arInput(tokens(m, out, p + 1));
+                NDArray logits = readout(blocks(h, config.depth(), caches));
+                for (int t = p; t < n; t++) {
+                    float[] last = logits.get(":, -1, :").toFloatArray();
+                    draw(last, out, t, temperature, topK, rng);
+                    if (t + 1 == n) break;
+                    NDArray prev = m.create(column(out, t), new Shape(b, 1));
+                    NDArray x = pos.forward(embedTokens(prev), t + 1);   // x_t enters at position t+1
+                    logits = readout(blocks(x, config.depth(), caches));
+                }
+            }
+        } else {
+            for (int t = p; t < n; t++) {
+                try (NDManager m = parent.newSubManager()) {
+                    NDArray logits = readout(blocks(arInput(tokens(m, out, t + 1)), config.depth(), null));
+                    draw(logits.get(":, -1, :").toFloatArray(), out, t, temperature, topK, rng);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The first {@code t} indices of each sequence as an int array (B, t). */
+    private static NDArray tokens(NDManager m, int[][] seq, int t) {
+        int[] v = new int[seq.length * t];
+        for (int i = 0; i < seq.length; i++) System.arraycopy(seq[i], 0, v, i * t, t);
+        return m.create(v, new Shape(seq.length, t));
+    }
+
+    private static int[] column(int[][] seq, int t) {
+        int[] v = new int[seq.length];
+        for (int i = 0; i < seq.length; i++) v[i] = seq[i][t];
+        return v;
+    }
+
+    /** Samples position t of every sequence from logits (B × V), with temperature and top-k. */
+    private void draw(float[] logits, int[][] out, int t, double temperature, int topK, Random rng) {
+        int v = config.vocab();
+        for (int i = 0; i < out.length; i++) {
+            double[] z = new double[v];
+            for (int j = 0; j < v; j++) z[j] = logits[i * v + j] / Math.max(temperature, 1e-6);
+            if (topK > 0 && topK < v) {
+                double[] sorted = z.clone();
+                java.util.Arrays.sort(sorted);
+                double kth = sorted[v - topK];
+                for (int j = 0; j < v; j++) if (z[j] < kth) z[j] = Double.NEGATIVE_INFINITY;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (double d : z) max = Math.max(max, d);
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                z[j] = Math.exp(z[j] - max);
+                sum += z[j];
+            }
+            double r = rng.nextDouble() * sum;
+            int pick = v - 1;
+            for (int j = 0; j < v; j++) {
+                r -= z[j];
+                if (r <= 0) {
+                    pick = j;
+                    break;
+                }
+            }
+            out[i][t] = pick;
+        }
+    }
+
+    // ---------------------------------------------------------------- baseline
+
+    /**
+     * The independent-position baseline: a palette histogram per position from the training sequences
+     * (Laplace smoothing +1), i.e. p(x) = Π_t p_t(x_t). Returns probabilities n × V.
+     */
+    public static double[][] positionHistogram(byte[] codes, int n, int vocab) {
+        int count = codes.length / n;
+        double[][] h = new double[n][vocab];
+        for (double[] row : h) java.util.Arrays.fill(row, 1.0);
+        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) h[t][codes[i * n + t]] += 1;
+        for (double[] row : h) {
+            double s = 0;
+            for (double d : row) s += d;
+            for (int j = 0; j < vocab; j++) row[j] /= s;
+        }
+        return h;
+    }
+
+    /** Mean NLL (nats per position) of sequences under the independent-position baseline. */
+    public static double independentNll(double[][] hist, byte[] codes, int n) {
+        int count = codes.length / n;
+        double s = 0;
+        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) s -= Math.log(hist[t][codes[i * n + t]]);
+        return s / ((double) count * n);
+    }
+
+    /** Sequences idx of a code table (count × n bytes) as an int NDArray (B, n). */
+    public static NDArray batch(NDManager m, byte[] codes, int n, int[] idx) {
+        int[] v = new int[idx.length * n];
+        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) v[j * n + t] = codes[idx[j] * n + t];
+        return m.create(v, new Shape(idx.length, n));
+    }
+
+    /** Sequences idx of a code table as int[][] (for sampling and display). */
+    public static int[][] sequences(byte[] codes, int n, int[] idx) {
+        int[][] out = new int[idx.length][n];
+        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) out[j][t] = codes[idx[j] * n + t];
+        return out;
+    }
+}

@@ -1,0 +1,151 @@
+package org.lesson8.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.data.Batches;
+import org.lesson8.data.FashionMnist;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Optim;
+import org.lesson8.train.TrainLoop;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/**
+ * The Image GPT experiments shared by the checkpoint command and notebook 02: training on encoded
+ * Fashion-MNIST, test NLL, linear probes, completions judged by a classifier, and the timing of cached
+ * against uncached sampling.
+ */
+public final class ImageGptEval {
+    private ImageGptEval() {}
+
+    /** The training recipe: batch, peak lr, weight decay, warm-up, clipping. */
+    public record Recipe(int batch, float lr, float weightDecay, int warmup, float clip) {
+        public static Recipe standard() {
+            return new Recipe(32, 2e-3f, 0.01f, 100, 1f);
+        }
+    }
+
+    /** Trains on the code table (count × side² bytes) with the model's objective; stops at steps or seconds. */
+    public static TrainLoop train(ImageGpt model, byte[] codes, Recipe r, int steps, double seconds, long seed,
+                                  MetricsLog log, IntConsumer onStep) {
+        int n = model.config.length();
+        int count = codes.length / n;
+        Random rng = new Random(seed);
+        Optim opt = new Optim(model, r.lr(), r.weightDecay(), Math.min(r.warmup(), Math.max(1, steps / 10)), steps, r.clip());
+        TrainLoop loop = new TrainLoop(model, opt, log);
+        int[][] order = {Batches.permutation(count, rng)};
+        int[] pos = {0};
+        loop.runFor(seconds, steps, (sub, step, metrics) -> {
+            if (pos[0] + r.batch() > order[0].length) {
+                order[0] = Batches.permutation(count, rng);
+                pos[0] = 0;
+            }
+            int[] idx = Arrays.copyOfRange(order[0], pos[0], pos[0] + r.batch());
+            pos[0] += r.batch();
+            NDArray x = ImageGpt.batch(sub, codes, n, idx);
+            NDArray mask = null;
+            if (!model.causal()) {
+                mask = sub.create(ImageGpt.bertMask(rng, idx.length, n, ImageGpt.MASK_RATE), new Shape(idx.length, n));
+            }
+            NDArray loss = model.loss(x, mask);
+            metrics.put("bits_per_dim", ImageGpt.bitsPerDim(loss.getFloat()));
+            return loss;
+        }, onStep);
+        return loop;
+    }
+
+    /** Mean test NLL in nats per position of the first {@code limit} sequences (AR models). */
+    public static double nll(ImageGpt model, NDManager parent, byte[] codes, int limit) {
+        int n = model.config.length();
+        int count = Math.min(limit, codes.length / n);
+        double sum = 0;
+        for (int[] idx : Batches.sequential(count, 250)) {
+            sum += TrainLoop.noGrad(m -> (double) model.nll(ImageGpt.batch(m, codes, n, idx)).sum().getFloat(), parent);
+        }
+        return sum / count;
+    }
+
+    /** A linear probe on frozen features of the model (or on raw palette pixels when {@code model} is null). */
+    public static LinearProbe.Result probe(ImageGpt model, Palette palette, NDManager parent, byte[] trainCodes, int[] trainLabels,
+                                           byte[] testCodes, int[] testLabels, int nTrain, int nTest, int steps, long seed) {
+        int n = trainCodes.length / trainLabels.length;
+        int[] tr = first(Math.min(nTrain, trainLabels.length));
+        int[] te = first(Math.min(nTest, testLabels.length));
+        float[][] xTr, xTe;
+        if (model != null) {
+            xTr = LinearProbe.features(model, parent, trainCodes, tr, 250);
+            xTe = LinearProbe.features(model, parent, testCodes, te, 250);
+        } else {
+            xTr = LinearProbe.pixels(palette, trainCodes, n, tr);
+            xTe = LinearProbe.pixels(palette, testCodes, n, te);
+        }
+        return LinearProbe.fit(parent, xTr, Arrays.copyOf(trainLabels, tr.length), xTe, Arrays.copyOf(testLabels, te.length),
+                10, steps, seed);
+    }
+
+    private static int[] first(int k) {
+        int[] a = new int[k];
+        for (int i = 0; i < k; i++) a[i] = i;
+        return a;
+    }
+
+    /**
+     * Completions of the top half: for each of the first {@code count} test images, {@code perImage}
+     * samples of the bottom half. Returns the sequences (count·perImage × side²), image-major.
+     */
+    public static int[][] completeTopHalf(ImageGpt model, NDManager parent, byte[] codes, int[] images, int perImage,
+                                          double temperature, int topK, long seed) {
+        int n = model.config.length();
+        int half = model.config.side() / 2 * model.config.side();
+        int[][] prefixes = new int[images.length * perImage][];
+        for (int i = 0; i < images.length; i++) {
+            int[] seq = ImageGpt.sequences(codes, n, new int[] {images[i]})[0];
+            for (int j = 0; j < perImage; j++) prefixes[i * perImage + j] = Arrays.copyOf(seq, half);
+        }
+        return model.sample(parent, prefixes, temperature, topK, seed, true);
+    }
+
+    /** Sequences → (k, 1, 28, 28) images for the 28×28 ViT: decode with the palette, upsample nearest. */
+    public static NDArray toVitImages(NDManager m, Palette palette, int[][] seqs, int side) {
+        int factor = FashionMnist.SIZE / side;
+        int per = FashionMnist.PIXELS;
+        float[] all = new float[seqs.length * per];
+        for (int i = 0; i < seqs.length; i++) {
+            float[] up = Palette.upsample(palette.decode(seqs[i], side, side), 1, side, side, factor);
+            System.arraycopy(up, 0, all, i * per, per);
+        }
+        return m.create(all, new Shape(seqs.length, 1, FashionMnist.SIZE, FashionMnist.SIZE));
+    }
+
+    /** Predicted classes of sequences by a classifier of 28×28 images. */
+    public static int[] classify(Classifier clf, NDManager parent, Palette palette, int[][] seqs, int side) {
+        int[] out = new int[seqs.length];
+        for (int[] idx : Batches.sequential(seqs.length, 250)) {
+            int[][] part = new int[idx.length][];
+            for (int j = 0; j < idx.length; j++) part[j] = seqs[idx[j]];
+            long[] p = TrainLoop.noGrad(m -> clf.logits(toVitImages(m, palette, part, side)).argMax(1).toLongArray(), parent);
+            for (int j = 0; j < idx.length; j++) out[idx[j]] = (int) p[j];
+        }
+        return out;
+    }
+
+    /** Seconds to sample {@code batch} full images without a prefix, cached and uncached (same seed). */
+    public record Timing(double cachedSeconds, double uncachedSeconds, boolean identical) {
+        public double speedup() {
+            return uncachedSeconds / cachedSeconds;
+        }
+    }
+
+    public static Timing benchmark(ImageGpt model, NDManager parent, int batch, long seed) {
+        model.sample(parent, new int[batch][model.config.length() - 8], 1.0, 0, seed, true);  // warm-up
+        long t0 = System.nanoTime();
+        int[][] a = model.sample(parent, new int[batch][0], 1.0, 0, seed, true);
+        long t1 = System.nanoTime();
+        int[][] b = model.sample(parent, new int[batch][0], 1.0, 0, seed, false);
+        long t2 = System.nanoTime();
+        return new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, Arrays.deepEquals(a, b));
+    }
+}

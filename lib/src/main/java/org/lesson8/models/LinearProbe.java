@@ -1,0 +1,103 @@
+package org.lesson8.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.nn.Linear;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Optim;
+import org.lesson8.train.TrainLoop;
+
+import java.util.Random;
+
+/**
+ * A linear probe (Chen et al. 2020, Sec. 3.4): multinomial logistic regression trained on frozen
+ * features. The features are standardised with the training set's mean and standard deviation, then
+ * one {@link Linear} layer is trained with AdamW and cross-entropy; nothing else is learned.
+ */
+public final class LinearProbe {
+    private LinearProbe() {}
+
+    /** Train and test accuracy, and the training curve. */
+    public record Result(double trainAccuracy, double testAccuracy, int features, MetricsLog log) {}
+
+    public static Result fit(NDManager parent, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int classes,
+                             int steps, long seed) {
+        int d = trainX[0].length;
+        double[] mean = new double[d], std = new double[d];
+        for (float[] r : trainX) for (int j = 0; j < d; j++) mean[j] += r[j];
+        for (int j = 0; j < d; j++) mean[j] /= trainX.length;
+        for (float[] r : trainX) for (int j = 0; j < d; j++) std[j] += (r[j] - mean[j]) * (r[j] - mean[j]);
+        for (int j = 0; j < d; j++) std[j] = Math.sqrt(std[j] / trainX.length) + 1e-6;
+        try (NDManager m = parent.newSubManager()) {
+            float[] flat = flatStandardised(trainX, mean, std);
+            NDArray xTrain = m.create(flat, new Shape(trainX.length, d));
+            NDArray xTest = standardise(m, testX, mean, std);
+            NDArray yTrain = m.create(trainY);
+            NDArray yTest = m.create(testY);
+            Random rng = new Random(seed);
+            Linear probe = new Linear(m, rng, d, classes).zeroInit();   // logistic regression starts at 0
+            MetricsLog log = new MetricsLog();
+            TrainLoop loop = new TrainLoop(probe, new Optim(probe, 1e-2f, 1e-4f, 0, steps, 0f), log);
+            int batch = Math.min(512, trainX.length);
+            float[] bx = new float[batch * d];
+            int[] by = new int[batch];
+            loop.run(steps, (sub, step, metrics) -> {
+                for (int i = 0; i < batch; i++) {
+                    int k = rng.nextInt(trainX.length);
+                    System.arraycopy(flat, k * d, bx, i * d, d);
+                    by[i] = trainY[k];
+                }
+                NDArray logits = probe.forward(sub.create(bx, new Shape(batch, d)));
+                return Vit.crossEntropy(logits, sub.create(by));
+            }, null);
+            double trainAcc = TrainLoop.noGrad(s -> accuracy(probe, xTrain, yTrain), m);
+            double testAcc = TrainLoop.noGrad(s -> accuracy(probe, xTest, yTest), m);
+            return new Result(trainAcc, testAcc, d, log);
+        }
+    }
+
+    private static double accuracy(Linear probe, NDArray x, NDArray y) {
+        return (double) Vit.correct(probe.forward(x), y) / y.getShape().get(0);
+    }
+
+    private static NDArray standardise(NDManager m, float[][] x, double[] mean, double[] std) {
+        return m.create(flatStandardised(x, mean, std), new Shape(x.length, mean.length));
+    }
+
+    private static float[] flatStandardised(float[][] x, double[] mean, double[] std) {
+        int d = mean.length;
+        float[] v = new float[x.length * d];
+        for (int i = 0; i < x.length; i++) {
+            if (x[i].length != d) throw new IllegalArgumentException("row " + i + " has " + x[i].length + " features, expected " + d);
+            for (int j = 0; j < d; j++) v[i * d + j] = (float) ((x[i][j] - mean[j]) / std[j]);
+        }
+        return v;
+    }
+
+    /** Features of many sequences in chunks, without gradients: n × D. */
+    public static float[][] features(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
+        int n = model.config.length();
+        float[][] out = new float[idx.length][];
+        for (int start = 0; start < idx.length; start += chunk) {
+            int[] part = java.util.Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
+            float[] f = TrainLoop.noGrad(m -> model.features(ImageGpt.batch(m, codes, n, part)).toFloatArray(), parent);
+            int d = f.length / part.length;
+            for (int j = 0; j < part.length; j++) out[start + j] = java.util.Arrays.copyOfRange(f, j * d, (j + 1) * d);
+        }
+        return out;
+    }
+
+    /** Raw-pixel features: the palette colours of each position (what the model sees), n × side². */
+    public static float[][] pixels(Palette palette, byte[] codes, int n, int[] idx) {
+        float[][] out = new float[idx.length][n * palette.channels];
+        for (int j = 0; j < idx.length; j++) {
+            for (int t = 0; t < n; t++) {
+                float[] c = palette.colour(codes[idx[j] * n + t]);
+                for (int ch = 0; ch < c.length; ch++) out[j][ch * n + t] = c[ch];
+            }
+        }
+        return out;
+    }
+
+}

@@ -1,0 +1,270 @@
+package org.lesson8.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Optim;
+import org.lesson8.train.TrainLoop;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ImageGptTest {
+    static NDManager m;
+
+    @BeforeAll
+    static void init() {
+        m = NDManager.newBaseManager();
+    }
+
+    @AfterAll
+    static void done() {
+        m.close();
+    }
+
+    static ImageGpt.Config small(ImageGpt.Objective o) {
+        return new ImageGpt.Config("test", 4, 5, 16, 2, 2, 32, 1, o);
+    }
+
+    static NDArray randomTokens(NDManager mm, Random r, int b, int n, int v) {
+        int[] x = new int[b * n];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextInt(v);
+        return mm.create(x, new Shape(b, n));
+    }
+
+    @Test
+    void parameterCountFromConfigEqualsTheBuiltModel() {
+        for (ImageGpt.Config c : new ImageGpt.Config[] {small(ImageGpt.Objective.AUTOREGRESSIVE), ImageGpt.fashion()}) {
+            try (NDManager sub = m.newSubManager()) {
+                assertEquals(c.parameterCount(), new ImageGpt(sub, c, 0).parameterCount(), c.name());
+            }
+        }
+    }
+
+    @Test
+    void changingPixelKChangesNoPredictionAtPositionsUpToK() {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 1);
+            int n = 16, v = 5;
+            NDArray x = randomTokens(sub, new Random(3), 2, n, v);
+            float[] base = g.logits(x, null).toFloatArray();
+            for (int k : new int[] {0, 5, 14, 15}) {
+                int[] changed = x.toIntArray();
+                changed[k] = (changed[k] + 1) % v;                 // first sequence, pixel k
+                float[] after = g.logits(sub.create(changed, new Shape(2, n)), null).toFloatArray();
+                double maxBefore = 0, maxAfter = 0;
+                for (int t = 0; t < n; t++) {
+                    for (int j = 0; j < v; j++) {
+                        double d = Math.abs(after[t * v + j] - base[t * v + j]);
+                        if (t <= k) maxBefore = Math.max(maxBefore, d);
+                        else maxAfter = Math.max(maxAfter, d);
+                    }
+                }
+                assertTrue(maxBefore < 1e-5, "prediction at a position ≤ " + k + " changed by " + maxBefore);
+                if (k < n - 1) assertTrue(maxAfter > 1e-4, "pixel " + k + " should influence later predictions");
+                for (int i = n * v; i < 2 * n * v; i++) assertEquals(base[i], after[i], 1e-5, "other sequence changed");
+            }
+        }
+    }
+
+    @Test
+    void bertHasNoCausalMaskAndZeroesMaskedEmbeddings() {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.BERT), 1);
+            NDArray x = randomTokens(sub, new Random(4), 1, 16, 5);
+            float[] base = g.logits(x, null).toFloatArray();
+            int[] changed = x.toIntArray();
+            changed[15] = (changed[15] + 1) % 5;
+            float[] after = g.logits(sub.create(changed, new Shape(1, 16)), null).toFloatArray();
+            assertTrue(Math.abs(after[0] - base[0]) > 1e-5, "BERT position 0 must see the last pixel");
+            // a masked pixel's value is invisible: changing it changes nothing
+            float[] mask = new float[16];
+            mask[15] = 1;
+            NDArray mk = sub.create(mask, new Shape(1, 16));
+            float[] m1 = g.logits(x, mk).toFloatArray();
+            float[] m2 = g.logits(sub.create(changed, new Shape(1, 16)), mk).toFloatArray();
+            assertArrayEquals(m1, m2, 1e-6f);
+        }
+    }
+
+    @Test
+    void bertMaskRateAndLossOnlyOnMaskedPositions() {
+        float[] mask = ImageGpt.bertMask(new Random(5), 400, 196, ImageGpt.MASK_RATE);
+        double rate = 0;
+        for (float f : mask) rate += f;
+        rate /= mask.length;
+        assertEquals(0.15, rate, 0.005, "masking rate");
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.BERT), 2);
+            NDArray x = randomTokens(sub, new Random(6), 3, 16, 5);
+            float[] mk = ImageGpt.bertMask(new Random(7), 3, 16, 0.3);
+            NDArray mask2 = sub.create(mk, new Shape(3, 16));
+            float[] nll = ImageGpt.tokenNll(g.logits(x, mask2), x).toFloatArray();
+            double sum = 0, count = 0;
+            for (int i = 0; i < nll.length; i++) {
+                sum += nll[i] * mk[i];
+                count += mk[i];
+            }
+            assertEquals(sum / count, g.loss(x, mask2).getFloat(), 1e-5);
+            // the loss ignores the targets at unmasked positions
+            int[] changed = x.toIntArray();
+            for (int i = 0; i < changed.length; i++) if (mk[i] == 0) changed[i] = (changed[i] + 2) % 5;
+            // (inputs at unmasked positions change too, so compare against the per-position NLL of the changed input)
+            NDArray x2 = sub.create(changed, new Shape(3, 16));
+            float[] nll2 = ImageGpt.tokenNll(g.logits(x2, mask2), x2).toFloatArray();
+            double s2 = 0;
+            for (int i = 0; i < nll2.length; i++) s2 += nll2[i] * mk[i];
+            assertEquals(s2 / count, g.loss(x2, mask2).getFloat(), 1e-5);
+        }
+    }
+
+    @Test
+    void arLossIsTheMeanTokenNllAndNearLogVAtInit() {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 3);
+            NDArray x = randomTokens(sub, new Random(8), 4, 16, 5);
+            float loss = g.loss(x, null).getFloat();
+            assertEquals(g.nll(x).mean().getFloat(), loss, 1e-5);
+            assertEquals(Math.log(5), loss, 0.5, "untrained model should be close to uniform");
+        }
+    }
+
+    @Test
+    void cachedAndUncachedSamplingGiveTheSameSamples() {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 4);
+            int[][] prefixes = {{1, 2, 3, 4, 0, 1}, {4, 4, 0, 0, 2, 3}, {0, 0, 0, 0, 0, 0}};
+            for (int topK : new int[] {0, 3}) {
+                int[][] a = g.sample(sub, prefixes, 1.0, topK, 11, true);
+                int[][] b = g.sample(sub, prefixes, 1.0, topK, 11, false);
+                for (int i = 0; i < a.length; i++) {
+                    assertArrayEquals(b[i], a[i], "row " + i + " top-k " + topK);
+                    for (int t = 0; t < 6; t++) assertEquals(prefixes[i][t], a[i][t], "prefix kept");
+                }
+            }
+            int[][] u1 = g.sample(sub, new int[4][0], 1.0, 0, 12, true);
+            int[][] u2 = g.sample(sub, new int[4][0], 1.0, 0, 12, false);
+            assertArrayEquals(u2, u1);
+            // top-1 is greedy: it never samples an index that is not the argmax
+            int[][] greedy = g.sample(sub, new int[1][0], 1.0, 1, 13, true);
+            int[][] prefix = {java.util.Arrays.copyOf(greedy[0], 8)};
+            float[] logits = g.logits(sub.create(greedy[0], new Shape(1, 16)), null).toFloatArray();
+            for (int t = 0; t < 16; t++) {
+                int best = 0;
+                for (int j = 1; j < 5; j++) if (logits[t * 5 + j] > logits[t * 5 + best]) best = j;
+                assertEquals(best, greedy[0][t], "greedy sample at " + t);
+            }
+            assertEquals(16, g.sample(sub, prefix, 1.0, 0, 1, true)[0].length);
+        }
+    }
+
+    @Test
+    void bitsPerDimConversion() {
+        assertEquals(1.0, ImageGpt.bitsPerDim(Math.log(2)), 1e-12);
+        assertEquals(3.0, ImageGpt.bitsPerDim(Math.log(8)), 1e-12);   // uniform over 8 colours = 3 bits
+    }
+
+    @Test
+    void independentBaselineOfAConstantPositionIsNearZero() {
+        int n = 2, v = 4;
+        byte[] codes = new byte[2 * 100];
+        for (int i = 0; i < 100; i++) {
+            codes[i * n] = 3;
+            codes[i * n + 1] = (byte) (i % 4);
+        }
+        double[][] h = ImageGpt.positionHistogram(codes, n, v);
+        assertEquals(101.0 / 104, h[0][3], 1e-12);
+        assertEquals(26.0 / 104, h[1][2], 1e-12);
+        double nll = ImageGpt.independentNll(h, codes, n);
+        assertEquals((-Math.log(101.0 / 104) - Math.log(26.0 / 104)) / 2, nll, 1e-9);
+    }
+
+    @Test
+    void paletteRoundTripAndKmeans() {
+        Random r = new Random(9);
+        float[][] samples = new float[3000][];
+        float[] truth = {0.05f, 0.5f, 0.9f};
+        for (int i = 0; i < samples.length; i++) samples[i] = new float[] {truth[i % 3] + (float) r.nextGaussian() * 0.02f};
+        Palette p = Palette.kmeans(samples, 3, 30, 1);
+        for (int j = 0; j < 3; j++) assertEquals(truth[j], p.colour(j)[0], 0.01, "centre " + j + " (sorted dark → bright)");
+        int[] seq = new int[16];
+        for (int t = 0; t < 16; t++) seq[t] = r.nextInt(3);
+        assertArrayEquals(seq, p.encode(p.decode(seq, 4, 4), 4, 4), "decode then encode is the identity");
+        // RGB palette round trip
+        Palette rgb = new Palette(new float[][] {{0, 0, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 1}});
+        int[] s3 = {0, 1, 2, 3, 3, 2};
+        float[] img = rgb.decode(s3, 2, 3);
+        assertEquals(18, img.length);
+        assertEquals(1f, img[1]);            // red channel of pixel 1
+        assertEquals(1f, img[2 * 6 + 2]);    // blue channel of pixel 2
+        assertArrayEquals(s3, rgb.encode(img, 2, 3));
+    }
+
+    @Test
+    void downsampleAveragesBlocksAndUpsampleRepeats() {
+        float[] img = new float[16];
+        for (int i = 0; i < 16; i++) img[i] = i;
+        float[] small = Palette.downsample(img, 1, 4, 4, 2);
+        assertArrayEquals(new float[] {2.5f, 4.5f, 10.5f, 12.5f}, small, 1e-6f);
+        float[] up = Palette.upsample(small, 1, 2, 2, 2);
+        assertEquals(2.5f, up[0]);
+        assertEquals(2.5f, up[5]);
+        assertEquals(12.5f, up[15]);
+        assertThrows(IllegalArgumentException.class, () -> Palette.downsample(new float[28 * 28], 1, 28, 28, 16));
+    }
+
+    @Test
+    void clearErrorsForBadIndicesAndSizes() {
+        Palette p = new Palette(new float[][] {{0}, {0.5f}, {1}});
+        var e1 = assertThrows(IllegalArgumentException.class, () -> p.decode(new int[] {0, 1, 3, 0}, 2, 2));
+        assertTrue(e1.getMessage().contains("palette index 3") && e1.getMessage().contains("3 colours"), e1.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> p.encode(new float[28 * 28], 14, 14));
+        assertTrue(e2.getMessage().contains("14×14"), e2.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> p.decode(new int[] {0, -1, 0, 0}, 2, 2));
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 1);
+            int[] bad = new int[16];
+            bad[7] = 5;
+            var e3 = assertThrows(IllegalArgumentException.class, () -> g.logits(sub.create(bad, new Shape(1, 16)), null));
+            assertTrue(e3.getMessage().contains("palette index 5"), e3.getMessage());
+            var e4 = assertThrows(IllegalArgumentException.class, () -> g.logits(sub.create(new int[20], new Shape(1, 20)), null));
+            assertTrue(e4.getMessage().contains("4×4"), e4.getMessage());
+            var e5 = assertThrows(IllegalArgumentException.class, () -> g.features(sub.create(new int[8], new Shape(1, 8))));
+            assertTrue(e5.getMessage().contains("16"), e5.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> g.sample(sub, new int[][] {{0, 9}}, 1.0, 0, 1, true));
+        }
+    }
+
+    @Test
+    void arModelLearnsAFixedPatternAndProbeSeparatesClasses() {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 5);
+            int[] pattern = {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0};
+            TrainLoop loop = new TrainLoop(g, new Optim(g, 1e-2f, 0f, 5, 60, 1f), new MetricsLog());
+            loop.run(60, (s, step, mt) -> {
+                int[] v = new int[8 * 16];
+                for (int i = 0; i < 8; i++) System.arraycopy(pattern, 0, v, i * 16, 16);
+                return g.loss(s.create(v, new Shape(8, 16)), null);
+            }, null);
+            assertTrue(loop.log().tailMean("loss", 5) < 0.3, "loss " + loop.log().tailMean("loss", 5));
+            int[][] out = g.sample(sub, new int[][] {{0, 1}}, 0.5, 0, 3, true);
+            assertArrayEquals(pattern, out[0]);
+        }
+        // the probe: two linearly separable clouds
+        Random r = new Random(10);
+        float[][] x = new float[400][2];
+        int[] y = new int[400];
+        for (int i = 0; i < 400; i++) {
+            y[i] = i % 2;
+            x[i][0] = (float) (r.nextGaussian() + (y[i] == 0 ? -2 : 2));
+            x[i][1] = (float) r.nextGaussian();
+        }
+        var res = LinearProbe.fit(m, x, y, x, y, 2, 200, 1);
+        assertTrue(res.testAccuracy() > 0.95, "probe accuracy " + res.testAccuracy() + " losses " + java.util.Arrays.toString(java.util.Arrays.copyOf(res.log().column("loss"), 5)) + " last " + res.log().tailMean("loss", 5));
+    }
+}
