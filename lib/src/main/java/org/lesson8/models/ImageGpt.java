@@ -143,8 +143,10 @@ public class ImageGpt extends Module {
 
     /** Runs the first {@code layers} blocks (causal for AR). */
     NDArray blocks(NDArray h, int layers, List<MultiHeadAttention.KVCache> caches) {
+        // one new position against a cache may look at every cached key: its causal mask is all zeros, so skip it
+        boolean causal = causal() && !(caches != null && h.getShape().get(1) == 1 && caches.get(0).length() > 0);
         for (int i = 0; i < layers; i++) {
-            h = blocks.get(i).forward(h, causal(), false, caches == null ? null : caches.get(i)).out();
+            h = blocks.get(i).forward(h, causal, false, caches == null ? null : caches.get(i)).out();
         }
         return h;
     }
