@@ -548,9 +548,10 @@ public class Clip extends Module {
 
     /**
      * Measures training pairs/s (after one warm-up step), image and text embedding throughput, and the process's
-     * peak resident memory (VmHWM, Linux) with a fresh model of configuration {@code c} on real training pairs.
+     * peak resident memory (VmHWM, Linux) with a fresh model of configuration {@code c} on real training pairs;
+     * embedding throughput over {@code nEmbed} Fashion-MNIST test images and as many captions.
      */
-    public static Bench benchmark(NDManager parent, Config c, Recipe r, int steps) {
+    public static Bench benchmark(NDManager parent, Config c, Recipe r, int steps, int nEmbed) {
         try (NDManager m = parent.newSubManager()) {
             Clip model = new Clip(m, c, 0);
             Pairs data = new Pairs(FashionMnist.train(), new CaptionedShapes(c.imageSize(), 0), 0);
@@ -558,9 +559,9 @@ public class Clip extends Module {
             long t0 = System.nanoTime();
             train(model, data, r, steps, 1e9, new MetricsLog(), null);
             double train = steps * r.batch() / ((System.nanoTime() - t0) / 1e9);
-            int n = 2000;
+            int n = nEmbed;
             NDArray imgs = FashionMnist.test().images(m, java.util.stream.IntStream.range(0, n).toArray());
-            model.embedAll(m, imgs.get("0:500"), 500);
+            model.embedAll(m, imgs.get("0:" + Math.min(n, 100)), 500);
             t0 = System.nanoTime();
             model.embedAll(m, imgs, 500);
             double ips = n / ((System.nanoTime() - t0) / 1e9);

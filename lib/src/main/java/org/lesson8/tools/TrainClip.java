@@ -30,11 +30,11 @@ public final class TrainClip {
         if (args.length > 0 && args[0].equals("bench")) {
             int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
             try (NDManager m = NDManager.newBaseManager()) {
-                System.out.println(Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), steps));
+                System.out.println(Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), steps, 2000));
             }
             return;
         }
-        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 4000;
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 2500;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         Seeds.seed(SEED);
         Path dir = Course.home().resolve("data").resolve("checkpoints");
