@@ -65,9 +65,16 @@ public final class Course implements AutoCloseable {
         return Paths.get("").toAbsolutePath();
     }
 
-    /** A file under data/checkpoints. */
+    /** A file under data/checkpoints (or under {@code $LESSON8_CHECKPOINTS}, to try other weights). */
     public static Path checkpoint(String name) {
-        return home().resolve("data").resolve("checkpoints").resolve(name);
+        String dir = System.getenv("LESSON8_CHECKPOINTS");
+        Path d = dir != null && !dir.isBlank() ? Paths.get(dir) : home().resolve("data").resolve("checkpoints");
+        Path p = d.resolve(name);
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalStateException("checkpoint " + p + " is missing: it ships with the project; "
+                    + "restore it with `git checkout data/checkpoints` or retrain it with the command in data/README.md");
+        }
+        return p;
     }
 
     public <T> T pick(T fast, T dflt, T full) {
