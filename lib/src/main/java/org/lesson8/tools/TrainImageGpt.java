@@ -90,7 +90,7 @@ public final class TrainImageGpt {
 
             // completions judged by the lesson-01 ViT (when its checkpoint exists)
             String vitPart = "null";
-            Path vitFile = Course.checkpoint("vit_fashion.safetensors");
+            Path vitFile = dir.resolve("vit_fashion.safetensors");
             double agreement = Double.NaN, vitOnOriginals = Double.NaN;
             int completed = 200;
             if (Files.isRegularFile(vitFile)) {
