@@ -1,0 +1,101 @@
+package org.lesson8.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.function.BinaryOperator;
+import java.util.function.UnaryOperator;
+
+/**
+ * Classifier-free guidance (Ho &amp; Salimans 2021; DiT §3, GLIDE): a {@link Denoiser} that evaluates the model
+ * once on a batch of 2B = [x_t with cond ; x_t with the null condition] (as DiT's {@code forward_with_cfg}) and
+ * returns, for the B examples,
+ * <pre>
+ *   ε = ε_uncond + s · (ε_cond − ε_uncond)          s = 1: the conditional model; s = 0: the unconditional one
+ *   v = v_cond                                      (the learned-variance half, if any, from the conditional half)
+ * </pre>
+ * Guidance acts on all C channels of ε (the paper's formula; DiT's released code guides only the first three of
+ * its four latent channels by default).
+ */
+public final class ClassifierFreeGuidance implements Denoiser {
+    private final Denoiser model;
+    private final double scale;
+    private final UnaryOperator<Object> nullOf;
+    private final BinaryOperator<Object> concat;
+
+    /**
+     * @param nullOf maps a condition of batch B to the null condition of batch B
+     * @param concat joins two conditions along the batch axis (see {@link #concatBatch})
+     */
+    public ClassifierFreeGuidance(Denoiser model, double scale, UnaryOperator<Object> nullOf, BinaryOperator<Object> concat) {
+        this.model = model;
+        this.scale = scale;
+        this.nullOf = nullOf;
+        this.concat = concat;
+    }
+
+    /** Guidance for class labels (an integer NDArray of shape (B,)); the null class is {@code nullLabel} (DiT: num_classes). */
+    public static ClassifierFreeGuidance labels(Denoiser model, double scale, int nullLabel) {
+        return new ClassifierFreeGuidance(model, scale, c -> {
+            if (!(c instanceof NDArray y) || y.getShape().dimension() != 1) {
+                throw new IllegalArgumentException("labels: expected an NDArray of shape (B), got " + describe(c));
+            }
+            return y.onesLike().mul(nullLabel).toType(y.getDataType(), false);
+        }, ClassifierFreeGuidance::concatBatch);
+    }
+
+    public double scale() {
+        return scale;
+    }
+
+    /** ε_uncond + s · (ε_cond − ε_uncond), elementwise. */
+    public static NDArray guide(NDArray epsCond, NDArray epsUncond, double s) {
+        if (!epsCond.getShape().equals(epsUncond.getShape())) {
+            throw new IllegalArgumentException("eps_uncond: expected shape " + epsCond.getShape() + " (as eps_cond), got "
+                    + epsUncond.getShape());
+        }
+        return epsUncond.add(epsCond.sub(epsUncond).mul(s));
+    }
+
+    /** Concatenates two conditions along axis 0: NDArrays, or NDLists element by element. */
+    public static Object concatBatch(Object a, Object b) {
+        if (a instanceof NDArray x && b instanceof NDArray y) return x.concat(y, 0);
+        if (a instanceof NDList x && b instanceof NDList y && x.size() == y.size()) {
+            NDList r = new NDList(x.size());
+            for (int i = 0; i < x.size(); i++) r.add(x.get(i).concat(y.get(i), 0));
+            return r;
+        }
+        throw new IllegalArgumentException("cannot batch conditions " + describe(a) + " and " + describe(b)
+                + ": pass a concat function to ClassifierFreeGuidance");
+    }
+
+    @Override
+    public NDArray apply(NDArray xt, NDArray t, Object cond) {
+        Shape xs = xt.getShape();
+        long b = xs.get(0);
+        long c = xs.get(1);
+        NDArray out = model.apply(xt.concat(xt, 0), t.concat(t, 0), concat.apply(cond, nullOf.apply(cond)));
+        Shape os = out.getShape();
+        boolean ok = os.dimension() == xs.dimension() && os.get(0) == 2 * b && (os.get(1) == c || os.get(1) == 2 * c);
+        for (int i = 2; ok && i < xs.dimension(); i++) ok = os.get(i) == xs.get(i);
+        if (!ok) {
+            long[] want = xs.getShape().clone();  // Shape.getShape() is the live array
+            want[0] = 2 * b;
+            throw new IllegalArgumentException("guided denoiser output: expected shape " + new Shape(want)
+                    + " (or 2C channels) for the batch [cond ; null cond], got " + os);
+        }
+        NDArray condOut = out.get(new NDIndex(":{}", b));
+        NDArray uncondOut = out.get(new NDIndex("{}:", b));
+        if (os.get(1) == c) return guide(condOut, uncondOut, scale);
+        NDArray eps = guide(condOut.get(new NDIndex(":, :{}", c)), uncondOut.get(new NDIndex(":, :{}", c)), scale);
+        return eps.concat(condOut.get(new NDIndex(":, {}:", c)), 1);
+    }
+
+    private static String describe(Object o) {
+        if (o == null) return "null";
+        if (o instanceof NDArray a) return "NDArray " + a.getShape();
+        return o.getClass().getSimpleName();
+    }
+}
