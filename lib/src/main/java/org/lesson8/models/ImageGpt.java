@@ -250,20 +250,36 @@ public class ImageGpt extends Module {
         }
         if (b == 0 || p == n) return out;
         Random rng = new Random(seed);
+        for (int start = 0; start < b; start += SAMPLE_CHUNK) {    // bounded memory: the prefix pass keeps its temporaries
+            int[][] part = java.util.Arrays.copyOfRange(out, start, Math.min(b, start + SAMPLE_CHUNK));
+            sampleChunk(parent, part, p, temperature, topK, rng, cached);
+        }
+        return out;
+    }
+
+    /** Sequences sampled together (larger batches are split, in order, with one random stream). */
+    public static final int SAMPLE_CHUNK = 32;
+
+    private void sampleChunk(NDManager parent, int[][] out, int p, double temperature, int topK, Random rng, boolean cached) {
+        int b = out.length;
+        int n = config.length();
         if (cached) {
             try (NDManager m = parent.newSubManager()) {
                 List<MultiHeadAttention.KVCache> caches = new ArrayList<>();
                 for (int i = 0; i < config.depth(); i++) caches.add(new MultiHeadAttention.KVCache());
-                // first call: [sos ; x_0 … x_{p-1}] → prediction of x_p
+                // first call: [sos ; x_0 … x_{p-1}] → prediction of x_p; the caches live in m
                 NDArray h = arInput(tokens(m, out, p + 1));
-                NDArray logits = readout(blocks(h, config.depth(), caches));
+                float[] last = readout(blocks(h, config.depth(), caches)).get(":, -1, :").toFloatArray();
                 for (int t = p; t < n; t++) {
-                    float[] last = logits.get(":, -1, :").toFloatArray();
                     draw(last, out, t, temperature, topK, rng);
                     if (t + 1 == n) break;
-                    NDArray prev = m.create(column(out, t), new Shape(b, 1));
-                    NDArray x = pos.forward(embedTokens(prev), t + 1);   // x_t enters at position t+1
-                    logits = readout(blocks(x, config.depth(), caches));
+                    // one new position: its temporaries live in a step manager that is closed at once
+                    // (the grown caches stay in m: a concatenation belongs to the cache's manager)
+                    try (NDManager step = m.newSubManager()) {
+                        NDArray prev = step.create(column(out, t), new Shape(b, 1));
+                        NDArray x = pos.forward(embedTokens(prev), t + 1);   // x_t enters at position t+1
+                        last = readout(blocks(x, config.depth(), caches)).get(":, -1, :").toFloatArray();
+                    }
                 }
             }
         } else {
@@ -274,7 +290,6 @@ public class ImageGpt extends Module {
                 }
             }
         }
-        return out;
     }
 
     /** The first {@code t} indices of each sequence as an int array (B, t). */

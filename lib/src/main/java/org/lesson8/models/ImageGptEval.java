@@ -62,7 +62,7 @@ public final class ImageGptEval {
         int n = model.config.length();
         int count = Math.min(limit, codes.length / n);
         double sum = 0;
-        for (int[] idx : Batches.sequential(count, 50)) {
+        for (int[] idx : Batches.sequential(count, 16)) {
             sum += TrainLoop.noGrad(m -> (double) model.nll(ImageGpt.batch(m, codes, n, idx)).sum().getFloat(), parent);
         }
         return sum / count;
@@ -76,8 +76,8 @@ public final class ImageGptEval {
         int[] te = first(Math.min(nTest, testLabels.length));
         float[][] xTr, xTe;
         if (model != null) {
-            xTr = LinearProbe.features(model, parent, trainCodes, tr, 50);
-            xTe = LinearProbe.features(model, parent, testCodes, te, 50);
+            xTr = LinearProbe.features(model, parent, trainCodes, tr, 16);
+            xTe = LinearProbe.features(model, parent, testCodes, te, 16);
         } else {
             xTr = LinearProbe.pixels(palette, trainCodes, n, tr);
             xTe = LinearProbe.pixels(palette, testCodes, n, te);
