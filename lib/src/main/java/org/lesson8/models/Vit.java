@@ -1,7 +1,6 @@
 package org.lesson8.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.nn.LayerNorm;
@@ -104,7 +103,6 @@ public class Vit extends Module implements Classifier {
     /** Tokens entering the encoder: [CLS; patch embeddings] + position embedding, shape (B, N+1, D). */
     public NDArray embed(NDArray images) {
         NDArray patches = patchEmbed.forward(images);
-        long b = patches.getShape().get(0);
         NDArray cls = patches.zerosLike().get(":, :1, :").add(clsToken); // (B, 1, D), in the batch's manager
         return cls.concat(patches, 1).add(posEmbed);
     }
@@ -136,10 +134,5 @@ public class Vit extends Module implements Classifier {
     /** Number of correct argmax predictions. */
     public static long correct(NDArray logits, NDArray labels) {
         return logits.argMax(1).toType(labels.getDataType(), false).eq(labels).sum().getLong();
-    }
-
-    @SuppressWarnings("unused")
-    private static NDList list(NDArray... a) {
-        return new NDList(a);
     }
 }

@@ -161,13 +161,6 @@ public final class VitFigures {
         return out;
     }
 
-    private static double[][] concat(double[][] a, double[][] b) {
-        double[][] o = new double[a.length + b.length][];
-        System.arraycopy(a, 0, o, 0, a.length);
-        System.arraycopy(b, 0, o, a.length, b.length);
-        return o;
-    }
-
     static double[][] identity(int n) {
         double[][] m = new double[n][n];
         for (int i = 0; i < n; i++) m[i][i] = 1;

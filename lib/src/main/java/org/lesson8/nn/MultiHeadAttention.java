@@ -1,7 +1,6 @@
 package org.lesson8.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
@@ -113,10 +112,5 @@ public class MultiHeadAttention extends Module {
     private NDList2 splitKv(NDArray y, long b, long t, long dh) {
         NDArray r = y.reshape(b, t, 2, heads, dh).transpose(2, 0, 3, 1, 4);
         return new NDList2(r.get(0), r.get(1));
-    }
-
-    @SuppressWarnings("unused")
-    private static NDArray stack(NDArray a, NDArray b) {
-        return NDArrays.stack(new ai.djl.ndarray.NDList(a, b));
     }
 }
