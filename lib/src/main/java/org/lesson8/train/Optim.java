@@ -75,8 +75,8 @@ public final class Optim {
         try {
             float norm = GradClip.clipGlobalNorm(grads, clipNorm);
             for (int i = 0; i < params.size(); i++) {
+                // DJL's adamUpdate also zeroes the parameter's gradient for the next step
                 (decays.get(i) ? withDecay : noDecay).update(names.get(i), params.get(i), grads.get(i));
-                grads.get(i).muli(0f);
             }
             step++;
             return norm;

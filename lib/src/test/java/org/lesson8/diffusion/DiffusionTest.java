@@ -7,9 +7,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lesson8.NdTest;
 import org.lesson8.diffusion.GaussianDiffusion.Variance;
 
 import java.util.ArrayList;
@@ -19,19 +18,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class DiffusionTest {
-    static NDManager m;
-
-    @BeforeAll
-    static void init() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void done() {
-        m.close();
-    }
-
+class DiffusionTest extends NdTest {
     // ---------------------------------------------------------------- schedules
 
     @Test

@@ -3,9 +3,8 @@ package org.lesson8.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lesson8.NdTest;
 import org.junit.jupiter.api.io.TempDir;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.train.Checkpoint;
@@ -18,20 +17,8 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class ClipTest {
-    static NDManager m;
-    static Tokenizer tok;
-
-    @BeforeAll
-    static void init() {
-        m = NDManager.newBaseManager();
-        tok = Tokenizer.course();
-    }
-
-    @AfterAll
-    static void done() {
-        m.close();
-    }
+class ClipTest extends NdTest {
+    static final Tokenizer tok = Tokenizer.course();
 
     static Clip tinyModel(NDManager mm, long seed) {
         return new Clip(mm, Clip.tiny(tok.size()), tok, seed);

@@ -3,9 +3,8 @@ package org.lesson8.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lesson8.NdTest;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Optim;
 import org.lesson8.train.TrainLoop;
@@ -14,19 +13,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class ImageGptTest {
-    static NDManager m;
-
-    @BeforeAll
-    static void init() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void done() {
-        m.close();
-    }
-
+class ImageGptTest extends NdTest {
     static ImageGpt.Config small(ImageGpt.Objective o) {
         return new ImageGpt.Config("test", 4, 5, 16, 2, 2, 32, 1, o);
     }

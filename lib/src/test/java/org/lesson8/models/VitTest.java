@@ -4,9 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lesson8.NdTest;
 import org.junit.jupiter.api.io.TempDir;
 import org.lesson8.train.Checkpoint;
 
@@ -15,19 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class VitTest {
-    static NDManager m;
-
-    @BeforeAll
-    static void init() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void done() {
-        m.close();
-    }
-
+class VitTest extends NdTest {
     static Vit.Config small() {
         return new Vit.Config("test", 8, 2, 1, 16, 2, 2, 32, 3);
     }

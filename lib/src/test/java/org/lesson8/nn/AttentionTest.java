@@ -1,29 +1,15 @@
 package org.lesson8.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.lesson8.NdTest;
 
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class AttentionTest {
-    static NDManager m;
-
-    @BeforeAll
-    static void init() {
-        m = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void done() {
-        m.close();
-    }
-
+class AttentionTest extends NdTest {
     @Test
     void shapesAndWeightsSumToOne() {
         MultiHeadAttention a = new MultiHeadAttention(m, new Random(1), 16, 4);
