@@ -113,8 +113,7 @@ public class Clip extends Module {
                 x = x.concat(x, 1).concat(x, 1);
             }
             NDArray patches = patchEmbed.forward(x);
-            NDArray cls = patches.zerosLike().get(":, :1, :").add(classEmbedding);
-            NDArray z = lnPre.forward(pos.forward(cls.concat(patches, 1), 0));
+            NDArray z = lnPre.forward(pos.forward(PatchEmbedding.prependToken(patches, classEmbedding), 0));
             for (TransformerBlock b : blocks) z = b.forward(z, false, false).out();
             return lnPost.forward(z.get(":, 0, :")).matMul(proj);
         }

@@ -103,8 +103,7 @@ public class Vit extends Module implements Classifier {
     /** Tokens entering the encoder: [CLS; patch embeddings] + position embedding, shape (B, N+1, D). */
     public NDArray embed(NDArray images) {
         NDArray patches = patchEmbed.forward(images);
-        NDArray cls = patches.zerosLike().get(":, :1, :").add(clsToken); // (B, 1, D), in the batch's manager
-        return cls.concat(patches, 1).add(posEmbed);
+        return PatchEmbedding.prependToken(patches, clsToken).add(posEmbed);
     }
 
     public Output forward(NDArray images, boolean attentions) {

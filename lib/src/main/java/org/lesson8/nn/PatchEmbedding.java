@@ -55,6 +55,16 @@ public class PatchEmbedding extends Module {
         return images.reshape(s[0], s[1], h, p, w, p).transpose(0, 2, 4, 1, 3, 5).reshape(s[0], h * w, s[1] * p * p);
     }
 
+    /**
+     * Prepends a learned token (1, 1, D) — ViT's CLS token, CLIP's class embedding — to a patch
+     * sequence (B, N, D), giving (B, N+1, D). The broadcast copy is made in the batch's manager, so
+     * nothing per-step lands in the model's manager.
+     */
+    public static NDArray prependToken(NDArray patches, NDArray token) {
+        NDArray first = patches.get(":, :1, :").zerosLike().add(token);
+        return first.concat(patches, 1);
+    }
+
     public long numPatches() {
         long g = imageSize / patch;
         return g * g;
