@@ -125,9 +125,21 @@ public class Vit extends Module implements Classifier {
 
     /** Mean cross-entropy of logits against integer labels. */
     public static NDArray crossEntropy(NDArray logits, NDArray labels) {
+        return crossEntropy(logits, labels, 0f);
+    }
+
+    /**
+     * Cross-entropy against labels smoothed by ε: the target is (1 − ε)·one-hot + ε/K, so the loss is
+     * (1 − ε)·CE + ε·mean over classes of −log p.
+     */
+    public static NDArray crossEntropy(NDArray logits, NDArray labels, float smoothing) {
+        if (smoothing < 0 || smoothing >= 1) throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + smoothing);
         long k = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(1);
-        return logp.mul(labels.oneHot((int) k)).sum(new int[] {1}).neg().mean();
+        NDArray nll = logp.mul(labels.oneHot((int) k)).sum(new int[] {1}).neg();
+        if (smoothing == 0f) return nll.mean();
+        NDArray uniform = logp.mean(new int[] {1}).neg();
+        return nll.mul(1 - smoothing).add(uniform.mul(smoothing)).mean();
     }
 
     /** Number of correct argmax predictions. */

@@ -32,6 +32,15 @@ public class TransformerBlock extends Module {
 
     public MultiHeadAttention.Result forward(
             NDArray x, boolean causal, boolean weights, MultiHeadAttention.KVCache cache) {
+        if (cache != null) return step(x, causal, weights, cache);   // the cache's arrays must outlive the block
+        NDArray[] r = Scoped.layer(() -> {
+            MultiHeadAttention.Result a = step(x, causal, weights, null);
+            return new NDArray[] {a.out(), a.weights()};
+        });
+        return new MultiHeadAttention.Result(r[0], r[1]);
+    }
+
+    private MultiHeadAttention.Result step(NDArray x, boolean causal, boolean weights, MultiHeadAttention.KVCache cache) {
         MultiHeadAttention.Result a = attn.forward(ln1.forward(x), null, causal, weights, cache);
         NDArray h = x.add(a.out());
         h = h.add(mlp.forward(ln2.forward(h)));

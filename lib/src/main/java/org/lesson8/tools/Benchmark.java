@@ -6,7 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.models.Clip;
+import org.lesson8.models.Dit;
 import org.lesson8.models.FashionTraining;
+import org.lesson8.models.ImageGpt;
+import org.lesson8.models.ImageGptEval;
+import org.lesson8.models.LatentDiffusion;
+import org.lesson8.models.Vae;
 import org.lesson8.models.SmallCnn;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
@@ -21,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 
 /**
  * {@code ./course bench}: throughput of the library's hot paths against the machine's own fp32
@@ -100,6 +107,88 @@ public final class Benchmark {
         return out;
     }
 
+    /** DiT on 7×7×4 latents: training examples/s and share of the matmul limit, DDIM sampling images/s at 50 and 250 steps. */
+    static void ditRows(NDManager m, double matmulGflops, int runs, boolean quick) {
+        Dit.Config cfg = Dit.fashion();
+        try (NDManager sub = m.newSubManager()) {
+            Dit dit = new Dit(sub, cfg, 1);
+            Vae vae = new Vae(sub, Vae.fashion(), 1);
+            LatentDiffusion ld = new LatentDiffusion(vae, dit);
+            int n = 2048;
+            Random rng = new Random(1);
+            float[] mean = new float[n * 196];
+            for (int i = 0; i < mean.length; i++) mean[i] = (float) rng.nextGaussian();
+            float[] logVar = new float[n * 196];
+            Arrays.fill(logVar, -4f);
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) labels[i] = i % 10;
+            LatentDiffusion.Latents lat = new LatentDiffusion.Latents(mean, logVar, labels, new long[] {4, 7, 7});
+            LatentDiffusion.Recipe recipe = LatentDiffusion.Recipe.dit();
+            int steps = quick ? 10 : 30;
+            ld.trainDit(lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
+            double[] ips = new double[runs];
+            for (int r = 0; r < runs; r++) {
+                long t = System.nanoTime();
+                ld.trainDit(lat, recipe, steps, 1e9, r, new MetricsLog(), null, null);
+                ips[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
+            }
+            double flops = 3 * 2 * cfg.forwardMacs();
+            add("train " + cfg.name() + ", batch " + recipe.batch(), "images/s", ips,
+                    String.format("(%.2f steps/s)", ips[ips.length / 2] / recipe.batch()));
+            add("  achieved share of matmul throughput", "%", Arrays.stream(ips).map(x -> 100 * x * flops / 1e9 / matmulGflops).toArray(),
+                    String.format("(%.1f MFLOP/image)", flops / 1e6));
+            int batch = 100;
+            int[] y = new int[batch];
+            for (int i = 0; i < batch; i++) y[i] = i % 10;
+            for (int sampling : new int[] {50, 250}) {
+                ld.sample(sub, Arrays.copyOf(y, 10), 4.0, 5, false, 0, null).close();
+                double[] rate = new double[Math.min(runs, sampling == 250 ? 2 : runs)];
+                for (int r = 0; r < rate.length; r++) {
+                    long t = System.nanoTime();
+                    ld.sample(sub, y, 4.0, sampling, false, r, null).close();
+                    rate[r] = batch / ((System.nanoTime() - t) / 1e9);
+                }
+                add("sample DiT, DDIM " + sampling + " steps, guidance 4, batch " + batch, "images/s", rate, "(cond + uncond per step)");
+            }
+        }
+    }
+
+    /** Image GPT: training sequences/s and share of the limit; sampling with and without the key/value cache. */
+    static void imageGptRows(NDManager m, double matmulGflops, int runs, boolean quick) {
+        ImageGpt.Config cfg = ImageGpt.fashion();
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt model = new ImageGpt(sub, cfg, 1);
+            int n = cfg.length();
+            byte[] codes = new byte[512 * n];
+            Random rng = new Random(2);
+            for (int i = 0; i < codes.length; i++) codes[i] = (byte) rng.nextInt(cfg.vocab());
+            ImageGptEval.Recipe recipe = ImageGptEval.Recipe.standard();
+            int steps = quick ? 10 : 30;
+            ImageGptEval.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
+            double[] sps = new double[runs];
+            for (int r = 0; r < runs; r++) {
+                long t = System.nanoTime();
+                ImageGptEval.train(model, codes, recipe, steps, 1e9, r, new MetricsLog(), null);
+                sps[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
+            }
+            double l = n, d = cfg.dim();
+            double macs = cfg.depth() * (l * (4 * d * d + 2 * d * cfg.mlp()) + 2 * l * l * d) + l * d * cfg.vocab();
+            double flops = 3 * 2 * macs;
+            add("train " + cfg.name() + ", batch " + recipe.batch(), "images/s", sps, "");
+            add("  achieved share of matmul throughput", "%", Arrays.stream(sps).map(x -> 100 * x * flops / 1e9 / matmulGflops).toArray(),
+                    String.format("(%.1f MFLOP/image)", flops / 1e6));
+            double[] speedup = new double[Math.min(runs, 3)];
+            double[] cachedRate = new double[speedup.length];
+            for (int r = 0; r < speedup.length; r++) {
+                ImageGptEval.Timing t = ImageGptEval.benchmark(model, sub, 16, r);
+                speedup[r] = t.speedup();
+                cachedRate[r] = 16 / t.cachedSeconds();
+            }
+            add("sample Image GPT with KV cache, batch 16", "images/s", cachedRate, "");
+            add("  speed-up of the KV cache over recomputing", "x", speedup, "(same samples)");
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
         boolean quick = args.length > 0 && args[0].equals("quick");
@@ -127,6 +216,13 @@ public final class Benchmark {
                 add("inference " + cfg.name() + ", batch 500", "images/s", inferRate(m, test, cfg, runs), "");
             }
             add("train SmallCnn, batch 128", "images/s", trainRate(m, train, false, null, runs, quick ? 10 : 30), "");
+            ditRows(m, mm.median, runs, quick);
+            imageGptRows(m, mm.median, runs, quick);
+            double[] clip = new double[runs];
+            for (int r = 0; r < runs; r++) {
+                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), quick ? 5 : 15, 500).trainPairsPerSecond();
+            }
+            add("train CLIP (" + Clip.course().name() + "), batch " + Clip.Recipe.standard().batch(), "pairs/s", clip, "");
             // soak: native memory over 10× the usual FAST steps
             try (NDManager sub = m.newSubManager()) {
                 Vit v = new Vit(sub, Vit.fashionTiny(), 3);

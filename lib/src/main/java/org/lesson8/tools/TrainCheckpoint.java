@@ -1,11 +1,6 @@
 package org.lesson8.tools;
 
 /**
- * Trains a shipped checkpoint with a fixed seed: {@code ./course train vit [steps]}.
- * Writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured test accuracy)
- * and NAME-log.csv.
- */
-/**
  * Trains a shipped checkpoint with a fixed seed: {@code ./course train NAME [args]} runs
  * {@code org.lesson8.tools.Train<Name>.run(args)} (e.g. {@code vit} → {@link TrainVit}).
  * Each writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured figures)
@@ -16,7 +11,7 @@ public final class TrainCheckpoint {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: ./course train NAME [args]   (NAME: vit, ...)");
+            System.err.println("usage: ./course train NAME [args]   (NAME: vit, clip, imageGpt, dit, ditEval)");
             System.exit(2);
         }
         String name = args[0];

@@ -13,11 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/**
- * Trains a shipped checkpoint with a fixed seed: {@code ./course train vit [steps]}.
- * Writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured test accuracy)
- * and NAME-log.csv.
- */
 /** {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01. */
 public final class TrainVit {
     private TrainVit() {}

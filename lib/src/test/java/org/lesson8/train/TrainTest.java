@@ -112,4 +112,23 @@ class TrainTest {
             }
         }
     }
+
+    @Test
+    void emaFollowsTheWeightsWithWarmUp() {
+        try (NDManager mm = NDManager.newBaseManager()) {
+            org.lesson8.nn.Linear lin = new org.lesson8.nn.Linear(mm, new java.util.Random(1), 2, 1);
+            Ema ema = new Ema(lin, 0.9);
+            float w0 = lin.weight.getFloat(0, 0);
+            assertEquals(0.1, ema.currentDecay(), 1e-12);        // (1 + 0) / (10 + 0)
+            lin.weight.set(new float[] {w0 + 1, lin.weight.getFloat(0, 1)});
+            ema.update();                                        // ema = 0.1·w0 + 0.9·(w0 + 1)
+            org.lesson8.nn.Linear copy = new org.lesson8.nn.Linear(mm, new java.util.Random(2), 2, 1);
+            ema.copyTo(copy);
+            assertEquals(w0 + 0.9, copy.weight.getFloat(0, 0), 1e-6);
+            for (int i = 0; i < 200; i++) ema.update();
+            assertEquals(0.9, ema.currentDecay(), 1e-12);
+            ema.copyTo(copy);
+            assertEquals(w0 + 1, copy.weight.getFloat(0, 0), 1e-5);
+        }
+    }
 }

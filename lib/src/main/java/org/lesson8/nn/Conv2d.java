@@ -1,0 +1,56 @@
+package org.lesson8.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.Random;
+
+/** A 2-D convolution (torch.nn.Conv2d): weight (out, in, k, k), bias (out), square kernel, stride and padding. */
+public class Conv2d extends Module {
+    public final NDArray weight;
+    public final NDArray bias;
+    public final int in;
+    public final int out;
+    public final int kernel;
+    public final int stride;
+    public final int padding;
+
+    public Conv2d(NDManager m, Random rng, int in, int out, int kernel, int stride, int padding) {
+        super(m);
+        this.in = in;
+        this.out = out;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        // PyTorch's default initialisation: U(−1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias
+        double bound = 1.0 / Math.sqrt((double) in * kernel * kernel);
+        weight = param("weight", uniform(m, rng, new Shape(out, in, kernel, kernel), bound), true);
+        bias = param("bias", uniform(m, rng, new Shape(out), bound), false);
+    }
+
+    private static NDArray uniform(NDManager m, Random rng, Shape shape, double bound) {
+        float[] v = new float[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+        return m.create(v, shape);
+    }
+
+    public NDArray forward(NDArray x) {
+        Shape s = x.getShape();
+        if (s.dimension() != 4 || s.get(1) != in) {
+            throw new IllegalArgumentException("Conv2d expects (batch, " + in + ", H, W) but got " + s);
+        }
+        return ai.djl.nn.convolutional.Conv2d.conv2d(x, weight, bias, new Shape(stride, stride),
+                new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+    }
+
+    /** SiLU (swish with β = 1): x · sigmoid(x), the activation of DiT's conditioning MLPs and of the VAE. */
+    public static NDArray silu(NDArray x) {
+        return ai.djl.nn.Activation.swish(x, 1f);
+    }
+
+    /** Nearest-neighbour upsampling by 2 on the last two axes (torch.nn.functional.interpolate, mode "nearest"). */
+    public static NDArray upsample2(NDArray x) {
+        return x.repeat(2, 2).repeat(3, 2);
+    }
+}
