@@ -32,6 +32,9 @@ import java.util.Random;
  * Every adaLN modulation and the final Linear start at zero: each block is the identity at initialisation and the
  * network's first output is 0. During training, labels are replaced by the null class with probability
  * {@code classDropout} (0.1), which makes classifier-free guidance possible.
+ * <p>Known differences from facebookresearch/DiT: the MLP uses the exact (erf) GELU where DiT uses the tanh
+ * approximation; attention has separate q and kv projections instead of one fused qkv (same parameters, but each is
+ * Xavier-initialised with its own fan-out); the EMA decay is 0.999 with warm-up instead of 0.9999 (our runs are short).
  */
 public class Dit extends Module implements Denoiser {
     /** A DiT configuration: latent size/channels, patch, width, depth, heads, MLP ratio, classes. */
@@ -184,8 +187,11 @@ public class Dit extends Module implements Denoiser {
         tEmbedder = child("t_embedder", new TimestepEmbedder(m, rng, c.dim()));
         // DiT's initialize_weights: label table and timestep MLP ~ N(0, 0.02²), every other Linear Xavier-uniform
         yTable = param("y_embedder.embedding_table.weight", normal(m, rng, new Shape(c.classes() + 1, c.dim()), 0.02), false);
-        tEmbedder.fc1.weight.set(normal(m, rng, tEmbedder.fc1.weight.getShape(), 0.02).toFloatArray());
-        tEmbedder.fc2.weight.set(normal(m, rng, tEmbedder.fc2.weight.getShape(), 0.02).toFloatArray());
+        for (Linear fc : new Linear[] {tEmbedder.fc1, tEmbedder.fc2}) {
+            try (NDArray w = normal(m, rng, fc.weight.getShape(), 0.02)) {
+                fc.weight.set(w.toFloatArray());
+            }
+        }
         for (int i = 0; i < c.depth(); i++) {
             blocks.add(child("blocks." + i, new Block(m, rng, c.dim(), c.heads(), c.mlpRatio() * c.dim())));
         }

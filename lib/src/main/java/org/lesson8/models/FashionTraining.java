@@ -31,6 +31,11 @@ public final class FashionTraining {
             return new Recipe(128, 2e-3f, 0.05f, 200, 1f, true, false, 0.1f);
         }
 
+        /** For live runs of a few epochs: no augmentation (it pays off only over many epochs). */
+        public static Recipe vitShort() {
+            return new Recipe(128, 2e-3f, 0.05f, 200, 1f, false, false, 0.1f);
+        }
+
         public static Recipe cnn() {
             return new Recipe(128, 2e-3f, 0.01f, 100, 1f, true, false, 0f);
         }

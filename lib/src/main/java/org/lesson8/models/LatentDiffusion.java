@@ -183,7 +183,7 @@ public final class LatentDiffusion {
             NDArray t = diffusion.sampleTimesteps(sub, idx.length, tRng);
             GaussianDiffusion.Losses l = diffusion.trainingLosses(dit, x0, t, y, noise);
             metrics.put("mse", (double) l.mse().mean().getFloat());
-            metrics.put("vb", (double) l.vb().mean().getFloat());
+            if (l.vb() != null) metrics.put("vb", (double) l.vb().mean().getFloat());
             return l.loss().mean();
         }, step -> {
             if (ema != null) ema.update();
@@ -299,6 +299,7 @@ public final class LatentDiffusion {
             total += Math.sqrt(var / ((cnt - 1.0) * d));
             used++;
         }
+        if (used == 0) throw new IllegalArgumentException("within-class spread needs at least 2 samples of some class");
         return total / used;
     }
 }

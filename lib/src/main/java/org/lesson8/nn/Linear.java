@@ -31,8 +31,14 @@ public class Linear extends Module {
 
     /** Sets every weight and bias to zero (adaLN-Zero, zero-initialised heads). */
     public Linear zeroInit() {
-        replaceParam("weight", manager.zeros(weight.getShape()));
-        if (bias != null) replaceParam("bias", manager.zeros(bias.getShape()));
+        try (NDArray z = manager.zeros(weight.getShape())) {
+            replaceParam("weight", z);
+        }
+        if (bias != null) {
+            try (NDArray z = manager.zeros(bias.getShape())) {
+                replaceParam("bias", z);
+            }
+        }
         return this;
     }
 }

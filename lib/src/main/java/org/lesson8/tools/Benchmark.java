@@ -239,6 +239,7 @@ public final class Benchmark {
                         String.format("(%+.1f%%)", 100.0 * (end - start) / start));
             }
         }
+        add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {Clip.peakRssMb()}, "");
         Path dir = Course.home().resolve("target").resolve("bench");
         Files.createDirectories(dir);
         StringBuilder md = new StringBuilder("# Benchmark\n\nMachine: ").append(machine).append("\n\n| what | median | unit | min | max | note |\n|---|---:|---|---:|---:|---|\n");
