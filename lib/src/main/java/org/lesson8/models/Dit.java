@@ -222,7 +222,9 @@ public class Dit extends Module implements Denoiser {
                         + ", or " + nullClass() + " for the null class");
             }
         }
-        return tEmbedder.forward(t).add(yTable.get(y.toType(DataType.INT64, false)));
+        // one-hot · table (as the other models' embeddings): advanced indexing with gradients is avoided, two DiT
+        // training runs that used yTable.get(indices) died in native code after 400–1300 steps
+        return tEmbedder.forward(t).add(y.oneHot(nullClass() + 1).toType(DataType.FLOAT32, false).matMul(yTable));
     }
 
     /** x_t (B, C, I, I), t (B,) original timesteps, y (B,) labels → (B, 2C, I, I) = [ε ; v]. */

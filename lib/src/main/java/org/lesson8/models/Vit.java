@@ -55,7 +55,7 @@ public class Vit extends Module implements Classifier {
 
     /** Small ViT for 28×28 Fashion-MNIST on a CPU (patch 4 → 49 patches + CLS). */
     public static Config fashionSmall() {
-        return new Config("ViT-Ti/4 (Fashion-MNIST)", 28, 4, 1, 64, 6, 4, 128, 10);
+        return new Config("ViT-Ti/4 (Fashion-MNIST)", 28, 4, 1, 64, 6, 4, 256, 10);
     }
 
     /** A faster ViT for live training in class (patch 7 → 16 patches + CLS). */

@@ -46,7 +46,7 @@ public class Conv2d extends Module {
 
     /** SiLU (swish with β = 1): x · sigmoid(x), the activation of DiT's conditioning MLPs and of the VAE. */
     public static NDArray silu(NDArray x) {
-        return ai.djl.nn.Activation.swish(x, 1f);
+        return x.mul(ai.djl.nn.Activation.sigmoid(x));   // tensor ops only (DJL's swish multiplies by a scalar it creates and closes)
     }
 
     /** Nearest-neighbour upsampling by 2 on the last two axes (torch.nn.functional.interpolate, mode "nearest"). */

@@ -20,51 +20,46 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * {@code ./course train dit [vaeSteps] [ditSteps] [ditSeconds] [evalPerClass]}: the VAE and the DiT of notebook 03,
- * fixed seed.
- * Writes data/checkpoints/vae.safetensors, dit.safetensors, dit.json and the two training logs. The sample quality
- * (judged by the lesson-01 ViT) is measured by {@link TrainDitEval} ({@code ./course train ditEval}), which this
- * command runs at the end.
+ * {@code ./course train dit [steps] [seconds]}: stage 2 of notebook 03, the DiT on the latents of the shipped VAE
+ * ({@code ./course train vae} makes it), fixed seed, EMA weights saved. Writes data/checkpoints/dit.safetensors,
+ * dit.json and dit-log.csv. The sample quality (judged by the lesson-01 ViT) is measured by {@link TrainDitEval}
+ * ({@code ./course train ditEval}).
  */
 public final class TrainDit {
     private TrainDit() {}
 
     public static void run(String[] args) throws Exception {
-        int vaeSteps = args.length > 0 ? Integer.parseInt(args[0]) : 1200;
-        int ditSteps = args.length > 1 ? Integer.parseInt(args[1]) : 3500;
-        double seconds = args.length > 2 ? Double.parseDouble(args[2]) : 1e9;
+        int ditSteps = args.length > 0 ? Integer.parseInt(args[0]) : 2500;
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         long seed = 42;
         Seeds.seed(seed);
         Path dir = Course.home().resolve("data").resolve("checkpoints");
-        Files.createDirectories(dir);
-        StringBuilder json = new StringBuilder();
         try (NDManager m = NDManager.newBaseManager()) {
             FashionMnist.Split train = FashionMnist.train();
-            FashionMnist.Split test = FashionMnist.test();
-            Vae vae = new Vae(m, Vae.fashion(), seed);
-            MetricsLog vaeLog = new MetricsLog();
-            long t0 = System.nanoTime();
-            LatentDiffusion.trainVae(vae, train, LatentDiffusion.Recipe.vae(), vaeSteps, 1e9, seed, vaeLog, step -> {
-                if (step % 250 == 0) {
-                    System.out.printf("vae step %d  loss %.2f  rec %.2f  kl %.1f  %.0f s%n", step, vaeLog.tailMean("loss", 50),
-                            vaeLog.tailMean("reconstruction", 50), vaeLog.tailMean("kl", 50), (System.nanoTime() - t0) / 1e9);
-                }
-            });
-            double vaeSeconds = (System.nanoTime() - t0) / 1e9;
+            Vae vae = new Vae(m, Vae.fashion(), 0);
+            Checkpoint.load(vae, Course.checkpoint("vae.safetensors"));
             LatentDiffusion.Latents lat = LatentDiffusion.encode(vae, m, train, train.size);
-            float scale = LatentDiffusion.measureScale(vae, m, lat, 10000, seed);
-            double testMse = reconstructionMse(vae, m, test, 2000);
-            System.out.printf("VAE: %d steps in %.0f s, test MSE per pixel ([-1, 1] range) %.4f, latent scale %.4f%n",
-                    vaeLog.size(), vaeSeconds, testMse, scale);
-            Checkpoint.save(vae, dir.resolve("vae.safetensors"));
-            vaeLog.writeCsv(dir.resolve("vae-log.csv"));
-
+            System.out.printf("encoded %d training images with the VAE (latent scale %.4f)%n", lat.size(), vae.scale());
             Dit dit = new Dit(m, Dit.fashion(), seed);
             LatentDiffusion ld = new LatentDiffusion(vae, dit);
             MetricsLog log = new MetricsLog();
             long t1 = System.nanoTime();
             Ema ema = new Ema(dit, LatentDiffusion.Recipe.emaDecay());
-            ld.trainDit(lat, LatentDiffusion.Recipe.dit(), ditSteps, seconds, seed, log, ema, step -> {
+            Dit snapshot = new Dit(m, Dit.fashion(), seed);
+            var loop = ld.trainDit(lat, LatentDiffusion.Recipe.dit(), ditSteps, seconds, seed, log, ema, step -> {
+                if (step % 500 == 0 && step < ditSteps) {
+                    // a snapshot of the EMA weights, so that a run that dies is not lost (dit-partial.json says where)
+                    try {
+                        ema.copyTo(snapshot);
+                        Checkpoint.save(snapshot, dir.resolve("dit-partial.safetensors"));
+                        log.writeCsv(dir.resolve("dit-partial-log.csv"));
+                        Files.writeString(dir.resolve("dit-partial.json"), String.format(Locale.ROOT,
+                                "{\"steps\": %d, \"of\": %d, \"seconds\": %.0f, \"command\": \"./course train dit %d\"}%n",
+                                step, ditSteps, (System.nanoTime() - t1) / 1e9, ditSteps));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
                 if (step % 250 == 0) {
                     System.out.printf("dit step %d  loss %.4f  mse %.4f  vb %.4f  %.0f s%n", step, log.tailMean("loss", 100),
                             log.tailMean("mse", 100), log.tailMean("vb", 100), (System.nanoTime() - t1) / 1e9);
@@ -74,19 +69,21 @@ public final class TrainDit {
             ema.copyTo(dit);   // ship the averaged weights, as DiT does
             Checkpoint.save(dit, dir.resolve("dit.safetensors"));
             log.writeCsv(dir.resolve("dit-log.csv"));
-            json.append(String.format(Locale.ROOT, "{\n  \"vae\": \"%s\",\n  \"vae_parameters\": %d,\n  \"vae_steps\": %d,\n"
-                            + "  \"vae_train_seconds\": %.0f,\n  \"vae_test_mse\": %.5f,\n  \"latent_scale\": %.5f,\n"
-                            + "  \"dit\": \"%s\",\n  \"dit_parameters\": %d,\n  \"dit_steps\": %d,\n  \"dit_train_seconds\": %.0f,\n"
-                            + "  \"dit_final_mse\": %.5f,\n  \"ema_decay\": %.4f,\n  \"batch\": %d,\n  \"seed\": %d,\n  \"command\": \"./course train dit %d %d\"\n}\n",
-                    vae.config.toString(), vae.parameterCount() - 1, vaeLog.size(), vaeSeconds, testMse, scale,
-                    dit.config.toString(), dit.parameterCount(), log.size(), ditSeconds, log.tailMean("mse", 200),
-                    LatentDiffusion.Recipe.emaDecay(), LatentDiffusion.Recipe.dit().batch(), seed, vaeSteps, ditSteps));
+            String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n"
+                            + "  \"skipped_non_finite_updates\": %d,\n  \"train_seconds\": %.0f,\n  \"final_mse\": %.5f,\n"
+                            + "  \"ema_decay\": %.4f,\n  \"batch\": %d,\n  \"lr\": %.1e,\n  \"seed\": %d,\n  \"vae\": \"vae.safetensors (latent scale %.5f)\",\n"
+                            + "  \"command\": \"./course train dit %d\"\n}\n",
+                    dit.config.toString(), dit.parameterCount(), log.size(), loop.optim().skipped(), ditSeconds,
+                    log.tailMean("mse", 200), LatentDiffusion.Recipe.emaDecay(), LatentDiffusion.Recipe.dit().batch(),
+                    LatentDiffusion.Recipe.dit().lr(), seed, vae.scale(), ditSteps);
             Files.writeString(dir.resolve("dit.json"), json, StandardCharsets.UTF_8);
-            System.out.printf("saved VAE (%d bytes) and DiT (%d bytes): DiT %d steps in %.0f s, final mse %.4f%n",
-                    Files.size(dir.resolve("vae.safetensors")), Files.size(dir.resolve("dit.safetensors")), log.size(),
-                    ditSeconds, log.tailMean("mse", 200));
+            for (String f : new String[] {"dit-partial.safetensors", "dit-partial-log.csv", "dit-partial.json"}) {
+                Files.deleteIfExists(dir.resolve(f));
+            }
+            System.out.printf("saved DiT (%d bytes): %d steps in %.0f s, final mse %.4f, %d skipped updates; "
+                            + "measure the samples with ./course train ditEval%n",
+                    Files.size(dir.resolve("dit.safetensors")), log.size(), ditSeconds, log.tailMean("mse", 200), loop.optim().skipped());
         }
-        TrainDitEval.run(args.length > 3 ? new String[] {args[3]} : new String[0]);
     }
 
     /** Mean squared error per pixel of VAE reconstructions (posterior mean) on the first n images, in [−1, 1] units. */

@@ -18,7 +18,7 @@ public final class TrainVit {
     private TrainVit() {}
 
     public static void run(String[] args) throws Exception {
-        vit(args.length > 0 ? Integer.parseInt(args[0]) : 9000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9);
+        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9);
     }
 
     static void vit(int steps, double seconds) throws Exception {

@@ -35,7 +35,8 @@ public final class Ema {
         double d = currentDecay();
         for (int i = 0; i < params.size(); i++) {
             NDArray s = shadow.get(i);
-            try (NDArray p = params.get(i).stopGradient(); NDArray delta = p.sub(s).muli(1 - d)) {
+            // called between optimiser steps, with no gradient being recorded
+            try (NDArray delta = params.get(i).sub(s).muli(1 - d)) {
                 s.addi(delta);
             }
         }

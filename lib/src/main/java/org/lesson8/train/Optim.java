@@ -36,6 +36,8 @@ public final class Optim {
      * @param total       total steps (cosine to {@code lr/100} at the end)
      * @param clipNorm    max global gradient norm, or ≤ 0 for none
      */
+    private int skipped;
+
     public Optim(Module model, float lr, float weightDecay, int warmup, int total, float clipNorm) {
         for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
             names.add(e.getKey());
@@ -64,6 +66,11 @@ public final class Optim {
         return step;
     }
 
+    /** Updates dropped because the gradient was not finite. */
+    public int skipped() {
+        return skipped;
+    }
+
     /**
      * Clips, updates every parameter, and zeroes the gradients for the next step.
      *
@@ -73,6 +80,14 @@ public final class Optim {
         List<NDArray> grads = new ArrayList<>(params.size());
         for (NDArray p : params) grads.add(p.getGradient());
         try {
+            float before = GradClip.globalNorm(grads);
+            if (!Float.isFinite(before)) {
+                // a non-finite gradient (a rare overflow in one batch) would turn every weight into NaN:
+                // drop this update, as mixed-precision loss scalers do, and clear the gradients
+                for (NDArray g : grads) g.set(new float[(int) g.size()]);
+                skipped++;
+                return before;
+            }
             float norm = GradClip.clipGlobalNorm(grads, clipNorm);
             for (int i = 0; i < params.size(); i++) {
                 // DJL's adamUpdate also zeroes the parameter's gradient for the next step

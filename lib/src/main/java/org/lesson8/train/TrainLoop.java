@@ -43,6 +43,10 @@ public final class TrainLoop {
         return log;
     }
 
+    public Optim optim() {
+        return optim;
+    }
+
     public int step() {
         return step;
     }

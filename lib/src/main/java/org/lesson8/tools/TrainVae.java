@@ -1,0 +1,74 @@
+package org.lesson8.tools;
+
+import ai.djl.ndarray.NDManager;
+import org.lesson8.course.Course;
+import org.lesson8.data.FashionMnist;
+import org.lesson8.models.LatentDiffusion;
+import org.lesson8.models.Vae;
+import org.lesson8.train.Checkpoint;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Seeds;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code ./course train vae [steps]}: stage 1 of notebook 03's latent diffusion, the KL autoencoder (fixed seed).
+ * Measures the latent scale on 10,000 training latents and writes data/checkpoints/vae.safetensors, vae.json and
+ * vae-log.csv. {@code ./course train dit} then trains the DiT on this VAE's latents.
+ * {@code ./course train vae describe} re-measures the shipped VAE and rewrites vae.json only.
+ */
+public final class TrainVae {
+    private TrainVae() {}
+
+    public static void run(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("describe")) {
+            describe(Double.NaN);
+            return;
+        }
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 1200;
+        long seed = 42;
+        Seeds.seed(seed);
+        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Files.createDirectories(dir);
+        double secs;
+        try (NDManager m = NDManager.newBaseManager()) {
+            FashionMnist.Split train = FashionMnist.train();
+            Vae vae = new Vae(m, Vae.fashion(), seed);
+            MetricsLog log = new MetricsLog();
+            long t0 = System.nanoTime();
+            LatentDiffusion.trainVae(vae, train, LatentDiffusion.Recipe.vae(), steps, 1e9, seed, log, step -> {
+                if (step % 250 == 0) {
+                    System.out.printf("vae step %d  loss %.2f  rec %.2f  kl %.1f  %.0f s%n", step, log.tailMean("loss", 50),
+                            log.tailMean("reconstruction", 50), log.tailMean("kl", 50), (System.nanoTime() - t0) / 1e9);
+                }
+            });
+            secs = (System.nanoTime() - t0) / 1e9;
+            LatentDiffusion.Latents lat = LatentDiffusion.encode(vae, m, train, 10000);
+            LatentDiffusion.measureScale(vae, m, lat, 10000, seed);
+            Checkpoint.save(vae, dir.resolve("vae.safetensors"));
+            log.writeCsv(dir.resolve("vae-log.csv"));
+        }
+        describe(secs);
+    }
+
+    /** Measures the saved VAE (test MSE on 10k images, its latent scale) and writes vae.json. */
+    static void describe(double trainSeconds) throws Exception {
+        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Vae vae = new Vae(m, Vae.fashion(), 0);
+            Checkpoint.load(vae, dir.resolve("vae.safetensors"));
+            int steps = (int) Files.lines(dir.resolve("vae-log.csv")).count() - 1;
+            double testMse = TrainDit.reconstructionMse(vae, m, FashionMnist.test(), 10000);
+            String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n"
+                            + "  \"seed\": 42,\n  \"train_seconds\": %s,\n  \"test_mse_per_pixel\": %.5f,\n  \"latent_scale\": %.5f,\n"
+                            + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount() - 1, steps,
+                    LatentDiffusion.Recipe.vae().batch(), Double.isNaN(trainSeconds) ? "null" : String.format(Locale.ROOT, "%.0f", trainSeconds),
+                    testMse, vae.scale(), steps);
+            Files.writeString(dir.resolve("vae.json"), json, StandardCharsets.UTF_8);
+            System.out.printf("VAE: %d steps, test MSE per pixel ([-1, 1] range) %.4f, latent scale %.4f%n", steps, testMse, vae.scale());
+        }
+    }
+}
