@@ -57,4 +57,31 @@ public final class Batches {
         }
         return keep.stream().mapToInt(Integer::intValue).toArray();
     }
+
+    /**
+     * Endless shuffled mini-batches of indices in [0, n): a fresh permutation each epoch, the incomplete tail of an
+     * epoch dropped (the loop every training routine of the course uses).
+     */
+    public static final class Shuffled {
+        private final int n;
+        private final Random rng;
+        private int[] order;
+        private int pos;
+
+        public Shuffled(int n, Random rng) {
+            this.n = n;
+            this.rng = rng;
+            this.order = permutation(n, rng);
+        }
+
+        public int[] next(int batch) {
+            if (pos + batch > order.length) {
+                order = permutation(n, rng);
+                pos = 0;
+            }
+            int[] idx = java.util.Arrays.copyOfRange(order, pos, pos + batch);
+            pos += batch;
+            return idx;
+        }
+    }
 }

@@ -78,15 +78,9 @@ public final class FashionTraining {
         Random rng = new Random(seed);
         Optim opt = new Optim(model, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
         TrainLoop loop = new TrainLoop(model, opt, log);
-        int[][] order = {Batches.permutation(train.size, rng)};
-        int[] pos = {0};
+        Batches.Shuffled batches = new Batches.Shuffled(train.size, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
-            if (pos[0] + r.batch() > order[0].length) {
-                order[0] = Batches.permutation(train.size, rng);
-                pos[0] = 0;
-            }
-            int[] idx = java.util.Arrays.copyOfRange(order[0], pos[0], pos[0] + r.batch());
-            pos[0] += r.batch();
+            int[] idx = batches.next(r.batch());
             NDArray x = batchImages(sub, train, idx, r.augment(), r.flip(), rng);
             NDArray y = train.labels(sub, idx);
             NDArray logits = clf.logits(x);

@@ -36,15 +36,9 @@ public final class ImageGptEval {
         Random rng = new Random(seed);
         Optim opt = new Optim(model, r.lr(), r.weightDecay(), Math.min(r.warmup(), Math.max(1, steps / 10)), steps, r.clip());
         TrainLoop loop = new TrainLoop(model, opt, log);
-        int[][] order = {Batches.permutation(count, rng)};
-        int[] pos = {0};
+        Batches.Shuffled batches = new Batches.Shuffled(count, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
-            if (pos[0] + r.batch() > order[0].length) {
-                order[0] = Batches.permutation(count, rng);
-                pos[0] = 0;
-            }
-            int[] idx = Arrays.copyOfRange(order[0], pos[0], pos[0] + r.batch());
-            pos[0] += r.batch();
+            int[] idx = batches.next(r.batch());
             NDArray x = ImageGpt.batch(sub, codes, n, idx);
             NDArray mask = null;
             if (!model.causal()) {

@@ -81,26 +81,15 @@ public final class LatentDiffusion {
         NoiseSource noise = NoiseSource.seeded(new Random(seed + 1));
         Optim opt = new Optim(vae, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
         TrainLoop loop = new TrainLoop(vae, opt, log);
-        int[][] order = {Batches.permutation(train.size, rng)};
-        int[] pos = {0};
+        Batches.Shuffled batches = new Batches.Shuffled(train.size, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
-            int[] idx = next(order, pos, r.batch(), train.size, rng);
+            int[] idx = batches.next(r.batch());
             Vae.Losses l = vae.losses(toSigned(train.images(sub, idx)), noise);
             metrics.put("reconstruction", (double) l.reconstruction().mean().getFloat());
             metrics.put("kl", (double) l.kl().mean().getFloat());
             return l.loss();
         }, onStep);
         return loop;
-    }
-
-    private static int[] next(int[][] order, int[] pos, int batch, int n, Random rng) {
-        if (pos[0] + batch > order[0].length) {
-            order[0] = Batches.permutation(n, rng);
-            pos[0] = 0;
-        }
-        int[] idx = Arrays.copyOfRange(order[0], pos[0], pos[0] + batch);
-        pos[0] += batch;
-        return idx;
     }
 
     /** q(z|x) of a data set, kept on the Java heap: per image 2 × z·s·s floats, plus labels. */
@@ -177,10 +166,9 @@ public final class LatentDiffusion {
         float scale = vae.scale();
         Optim opt = new Optim(dit, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
         TrainLoop loop = new TrainLoop(dit, opt, log);
-        int[][] order = {Batches.permutation(lat.size(), rng)};
-        int[] pos = {0};
+        Batches.Shuffled batches = new Batches.Shuffled(lat.size(), rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
-            int[] idx = next(order, pos, r.batch(), lat.size(), rng);
+            int[] idx = batches.next(r.batch());
             NDArray x0 = lat.sample(sub, idx, scale, rng);
             NDArray y = dit.dropLabels(lat.labels(sub, idx), drop);
             NDArray t = diffusion.sampleTimesteps(sub, idx.length, tRng);
