@@ -1,5 +1,7 @@
 package org.lesson8.diffusion;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
@@ -42,7 +44,7 @@ public final class ClassifierFreeGuidance implements Denoiser {
             if (!(c instanceof NDArray y) || y.getShape().dimension() != 1) {
                 throw new IllegalArgumentException("labels: expected an NDArray of shape (B), got " + describe(c));
             }
-            return y.onesLike().mul(nullLabel).toType(y.getDataType(), false);
+            return y.getManager().full(y.getShape(), nullLabel, y.getDataType());
         }, ClassifierFreeGuidance::concatBatch);
     }
 
@@ -56,7 +58,7 @@ public final class ClassifierFreeGuidance implements Denoiser {
             throw new IllegalArgumentException("eps_uncond: expected shape " + epsCond.getShape() + " (as eps_cond), got "
                     + epsUncond.getShape());
         }
-        return epsUncond.add(epsCond.sub(epsUncond).mul(s));
+        return epsUncond.add(Nd.mul(epsCond.sub(epsUncond), s));
     }
 
     /** Concatenates two conditions along axis 0: NDArrays, or NDLists element by element. */

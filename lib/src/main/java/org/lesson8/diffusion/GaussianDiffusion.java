@@ -1,5 +1,7 @@
 package org.lesson8.diffusion;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -234,7 +236,7 @@ public final class GaussianDiffusion {
         switch (variance) {
             case LEARNED_RANGE -> {
                 NDArray v = output.get(new NDIndex(":, {}:", c));
-                NDArray frac = v.add(1).div(2);
+                NDArray frac = Nd.mul(v.add(1), 0.5);
                 logVar = frac.mul(coef(logBetas, ts, xt)).add(frac.neg().add(1).mul(coef(posteriorLogVarianceClipped, ts, xt)));
                 var = logVar.exp();
             }
@@ -265,8 +267,8 @@ public final class GaussianDiffusion {
         long[] ts = steps(t, x0, "t");
         Posterior q = qPosterior(x0, xt, t);
         Prediction p = predict(output, xt, t, false);
-        NDArray kl = meanFlat(normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance())).div(LN2);
-        NDArray nll = meanFlat(discretizedGaussianLogLikelihood(x0, p.mean(), p.logVariance().mul(0.5)).neg()).div(LN2);
+        NDArray kl = Nd.div(meanFlat(normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance())), LN2);
+        NDArray nll = Nd.div(meanFlat(discretizedGaussianLogLikelihood(x0, p.mean(), Nd.mul(p.logVariance(), 0.5)).neg()), LN2);
         boolean[] first = new boolean[ts.length];
         for (int i = 0; i < ts.length; i++) first[i] = ts[i] == 0;
         NDArray isFirst = x0.getManager().create(first);
@@ -310,7 +312,7 @@ public final class GaussianDiffusion {
         return loop(xT, (x, t, i) -> {
             Prediction p = pMeanVariance(model, x, t, cond, clipDenoised);
             NDArray next = p.mean();
-            if (i > 0) next = next.add(p.logVariance().mul(0.5).exp().mul(noise.sample(x.getManager(), x.getShape())));
+            if (i > 0) next = next.add(Nd.mul(p.logVariance(), 0.5).exp().mul(noise.sample(x.getManager(), x.getShape())));
             return new NDArray[] {next, p.predX0()};
         }, callback);
     }
@@ -327,12 +329,12 @@ public final class GaussianDiffusion {
         if (eta > 0 && noise == null) throw new IllegalArgumentException("DDIM with eta > 0 needs a noise source");
         return loop(xT, (x, t, i) -> {
             Prediction p = pMeanVariance(model, x, t, cond, clipDenoised);
-            NDArray eps = x.mul(sqrtRecipAlphasCumprod[i]).sub(p.predX0()).div(sqrtRecipm1AlphasCumprod[i]);
+            NDArray eps = Nd.div(Nd.mul(x, sqrtRecipAlphasCumprod[i]).sub(p.predX0()), sqrtRecipm1AlphasCumprod[i]);
             double abar = alphasCumprod[i], abarPrev = alphasCumprodPrev[i];
             double sigma = eta * Math.sqrt((1 - abarPrev) / (1 - abar)) * Math.sqrt(1 - abar / abarPrev);
-            NDArray next = p.predX0().mul(Math.sqrt(abarPrev))
-                    .add(eps.mul(Math.sqrt(Math.max(0, 1 - abarPrev - sigma * sigma))));
-            if (i > 0 && sigma > 0) next = next.add(noise.sample(x.getManager(), x.getShape()).mul(sigma));
+            NDArray next = Nd.mul(p.predX0(), Math.sqrt(abarPrev))
+                    .add(Nd.mul(eps, Math.sqrt(Math.max(0, 1 - abarPrev - sigma * sigma))));
+            if (i > 0 && sigma > 0) next = next.add(Nd.mul(noise.sample(x.getManager(), x.getShape()), sigma));
             return new NDArray[] {next, p.predX0()};
         }, callback);
     }
@@ -367,13 +369,13 @@ public final class GaussianDiffusion {
 
     /** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)) elementwise, in nats. */
     public static NDArray normalKl(NDArray mean1, NDArray logVar1, NDArray mean2, NDArray logVar2) {
-        return logVar2.sub(logVar1).add(logVar1.sub(logVar2).exp())
-                .add(mean1.sub(mean2).square().mul(logVar2.neg().exp())).sub(1).mul(0.5);
+        return Nd.mul(logVar2.sub(logVar1).add(logVar1.sub(logVar2).exp())
+                .add(mean1.sub(mean2).square().mul(logVar2.neg().exp())).sub(1), 0.5);
     }
 
     /** Φ(x) ≈ ½ (1 + tanh(sqrt(2/π) (x + 0.044715 x³))), the approximation improved-diffusion uses. */
     public static NDArray approxStandardNormalCdf(NDArray x) {
-        return x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1).mul(0.5);
+        return Nd.mul(Nd.mul(x.add(Nd.mul(x.mul(x).mul(x), 0.044715)), Math.sqrt(2 / Math.PI)).tanh().add(1), 0.5);
     }
 
     /**
@@ -388,9 +390,9 @@ public final class GaussianDiffusion {
         NDArray invStd = logScales.neg().exp();
         NDArray cdfPlus = approxStandardNormalCdf(centered.add(1.0 / 255).mul(invStd));
         NDArray cdfMin = approxStandardNormalCdf(centered.sub(1.0 / 255).mul(invStd));
-        NDArray logCdfPlus = cdfPlus.maximum(1e-12).log();
-        NDArray logOneMinusCdfMin = cdfMin.neg().add(1).maximum(1e-12).log();
-        NDArray logDelta = cdfPlus.sub(cdfMin).maximum(1e-12).log();
+        NDArray logCdfPlus = Nd.maximum(cdfPlus, 1e-12).log();
+        NDArray logOneMinusCdfMin = Nd.maximum(cdfMin.neg().add(1), 1e-12).log();
+        NDArray logDelta = Nd.maximum(cdfPlus.sub(cdfMin), 1e-12).log();
         return NDArrays.where(x.lt(-0.999), logCdfPlus, NDArrays.where(x.gt(0.999), logOneMinusCdfMin, logDelta));
     }
 

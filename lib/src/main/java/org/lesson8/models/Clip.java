@@ -1,5 +1,7 @@
 package org.lesson8.models;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -264,9 +266,9 @@ public class Clip extends Module {
             throw new IllegalArgumentException("the contrastive loss needs a square (N, N) matrix, got " + logitsPerImage.getShape());
         }
         NDArray eye = logitsPerImage.getManager().eye((int) n);
-        NDArray rows = logitsPerImage.logSoftmax(1).mul(eye).sum().neg().div(n);   // image → text
-        NDArray cols = logitsPerImage.logSoftmax(0).mul(eye).sum().neg().div(n);   // text → image
-        return rows.add(cols).div(2);
+        NDArray rows = Nd.div(logitsPerImage.logSoftmax(1).mul(eye).sum().neg(), n);   // image → text
+        NDArray cols = Nd.div(logitsPerImage.logSoftmax(0).mul(eye).sum().neg(), n);   // text → image
+        return Nd.mul(rows.add(cols), 0.5);
     }
 
     /** The loss of one batch of pairs (images[i] ↔ captions[i]). */

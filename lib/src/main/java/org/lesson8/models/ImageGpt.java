@@ -1,5 +1,7 @@
 package org.lesson8.models;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -186,7 +188,7 @@ public class ImageGpt extends Module {
         if (causal()) return nll.mean();
         if (mask == null) throw new IllegalArgumentException("the BERT objective needs a mask (see bertMask)");
         NDArray mk = mask.toType(DataType.FLOAT32, false);
-        return nll.mul(mk).sum().div(mk.sum().maximum(1f));
+        return nll.mul(mk).sum().div(Nd.maximum(mk.sum(), 1));
     }
 
     /** Bernoulli(rate) mask (b, n), 1 = masked; every sequence gets at least one masked position. */

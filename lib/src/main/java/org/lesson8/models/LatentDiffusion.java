@@ -1,5 +1,7 @@
 package org.lesson8.models;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -65,12 +67,12 @@ public final class LatentDiffusion {
 
     /** [0, 1] images → [−1, 1], the range the VAE (like SD's) works in. */
     public static NDArray toSigned(NDArray unit) {
-        return unit.mul(2).sub(1);
+        return Nd.mul(unit, 2).sub(1);
     }
 
     /** [−1, 1] → [0, 1] (the range the lesson-01 ViT was trained on). */
     public static NDArray toUnit(NDArray signed) {
-        return signed.add(1).div(2).clip(0, 1);
+        return Nd.mul(signed.add(1), 0.5).clip(0, 1);
     }
 
     // ------------------------------------------------------------------ stage 1: the VAE

@@ -1,5 +1,7 @@
 package org.lesson8.models;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -39,12 +41,12 @@ public class Vae extends Module {
     /** q(z | x): mean and log-variance (clamped to [−30, 20] as in LDM's DiagonalGaussianDistribution). */
     public record Posterior(NDArray mean, NDArray logVar) {
         public NDArray sample(NoiseSource noise) {
-            return mean.add(logVar.mul(0.5).exp().mul(noise.sample(mean.getManager(), mean.getShape())));
+            return mean.add(Nd.mul(logVar, 0.5).exp().mul(noise.sample(mean.getManager(), mean.getShape())));
         }
 
         /** KL(q ‖ N(0, I)) per example, summed over latent elements: ½ Σ (μ² + σ² − 1 − log σ²). */
         public NDArray kl() {
-            NDArray k = mean.square().add(logVar.exp()).sub(1).sub(logVar).mul(0.5);
+            NDArray k = Nd.mul(mean.square().add(logVar.exp()).sub(1).sub(logVar), 0.5);
             return k.reshape(k.getShape().get(0), -1).sum(new int[] {1});
         }
     }
@@ -156,17 +158,17 @@ public class Vae extends Module {
         NDArray err = recon.sub(images).square();
         NDArray rec = err.reshape(err.getShape().get(0), -1).sum(new int[] {1});
         NDArray kl = q.kl();
-        return new Losses(rec, kl, rec.add(kl.mul(config.klWeight())).mean());
+        return new Losses(rec, kl, rec.add(Nd.mul(kl, config.klWeight())).mean());
     }
 
     /** The diffusion model's input: a latent sample times the measured scale. */
     public NDArray toDiffusion(NDArray images, NoiseSource noise) {
-        return encode(images).sample(noise).mul(scale());
+        return Nd.mul(encode(images).sample(noise), scale());
     }
 
     /** Back from the diffusion model's space to images in [−1, 1] (clipped). */
     public NDArray fromDiffusion(NDArray scaledLatents) {
-        return decode(scaledLatents.div(scale())).clip(-1, 1);
+        return decode(Nd.div(scaledLatents, scale())).clip(-1, 1);
     }
 
     public float scale() {

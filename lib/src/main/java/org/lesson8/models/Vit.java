@@ -1,5 +1,7 @@
 package org.lesson8.models;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -139,7 +141,7 @@ public class Vit extends Module implements Classifier {
         NDArray nll = logp.mul(labels.oneHot((int) k)).sum(new int[] {1}).neg();
         if (smoothing == 0f) return nll.mean();
         NDArray uniform = logp.mean(new int[] {1}).neg();
-        return nll.mul(1 - smoothing).add(uniform.mul(smoothing)).mean();
+        return Nd.mul(nll, 1 - smoothing).add(Nd.mul(uniform, smoothing)).mean();
     }
 
     /** Number of correct argmax predictions. */

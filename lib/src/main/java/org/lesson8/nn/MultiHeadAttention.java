@@ -93,7 +93,7 @@ public class MultiHeadAttention extends Module {
             cache.v = vh;
         }
         NDArray kt = kh.transpose(0, 1, 3, 2);
-        NDArray scores = qh.matMul(kt).muli(1.0 / Math.sqrt(dh));
+        NDArray scores = Nd.muli(qh.matMul(kt), 1.0 / Math.sqrt(dh));
         if (cache != null) kt.close();                      // a view in the cache's manager: it would keep every step's keys alive
         if (causal) {
             scores = scores.addi(Masks.causal(x.getManager(), t, kh.getShape().get(2), offset));

@@ -1,5 +1,7 @@
 package org.lesson8.train;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 import org.lesson8.nn.Module;
 
@@ -36,7 +38,7 @@ public final class Ema {
         for (int i = 0; i < params.size(); i++) {
             NDArray s = shadow.get(i);
             // called between optimiser steps, with no gradient being recorded
-            try (NDArray delta = params.get(i).sub(s).muli(1 - d)) {
+            try (NDArray delta = Nd.muli(params.get(i).sub(s), 1 - d)) {
                 s.addi(delta);
             }
         }

@@ -1,5 +1,7 @@
 package org.lesson8.train;
 
+import org.lesson8.nn.Nd;
+
 import ai.djl.ndarray.NDArray;
 
 import java.util.List;
@@ -24,7 +26,7 @@ public final class GradClip {
         float norm = globalNorm(grads);
         if (maxNorm > 0 && norm > maxNorm) {
             float scale = maxNorm / (norm + 1e-6f);
-            for (NDArray g : grads) g.muli(scale);
+            for (NDArray g : grads) Nd.muli(g, scale);
         }
         return norm;
     }

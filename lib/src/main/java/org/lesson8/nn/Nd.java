@@ -1,0 +1,61 @@
+package org.lesson8.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Arithmetic with a Java number that is safe under autograd.
+ *
+ * <p>DJL's {@code x.mul(2.5)} (also {@code div}, {@code pow}, {@code maximum}, {@code minimum} with a
+ * {@code Number}) turns the number into a tensor with {@code torch::from_blob} over a Java direct buffer and
+ * closes it right after the operation. If {@code x} records gradients, autograd keeps that scalar for the
+ * backward pass, but the Java buffer under it becomes garbage and is freed at the next GC: the backward pass
+ * then reads freed memory (wrong gradients, NaN, or a native crash after hundreds of steps). {@code NdTest}
+ * reproduces it. Here the scalar is made by the engine ({@code torch::full}), which owns its memory, so
+ * autograd's reference keeps it alive.
+ */
+public final class Nd {
+    private Nd() {}
+
+    /** A 0-d tensor holding {@code v}, allocated by the engine, in {@code like}'s manager and data type. */
+    public static NDArray scalar(NDArray like, double v) {
+        return like.getManager().full(new Shape(), (float) v, like.getDataType());
+    }
+
+    public static NDArray mul(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.mul(k);
+        }
+    }
+
+    /** In place, for a tensor that no other array aliases. */
+    public static NDArray muli(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.muli(k);
+        }
+    }
+
+    public static NDArray div(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.div(k);
+        }
+    }
+
+    public static NDArray pow(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.pow(k);
+        }
+    }
+
+    public static NDArray maximum(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.maximum(k);
+        }
+    }
+
+    public static NDArray minimum(NDArray x, double v) {
+        try (NDArray k = scalar(x, v)) {
+            return x.minimum(k);
+        }
+    }
+}
