@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import static org.lesson8.nn.Conv2d.silu;
+import static org.lesson8.nn.Nd.silu;
 import org.lesson8.diffusion.Denoiser;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.Linear;

@@ -4,8 +4,11 @@ import org.lesson8.nn.Nd;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import org.lesson8.data.Batches;
+import org.lesson8.data.FashionMnist;
 import ai.djl.ndarray.types.Shape;
-import static org.lesson8.nn.Conv2d.silu;
+import static org.lesson8.nn.Nd.silu;
 import org.lesson8.diffusion.NoiseSource;
 import org.lesson8.nn.Conv2d;
 import org.lesson8.nn.Module;
@@ -185,5 +188,18 @@ public class Vae extends Module {
         float s = (float) (1.0 / std);
         replaceParam("latent_scale", manager.create(new float[] {s}));
         return s;
+    }
+
+    /** Mean squared error per pixel of VAE reconstructions (posterior mean) on the first n images, in [−1, 1] units. */
+    public double reconstructionMse(NDManager m, FashionMnist.Split s, int n) {
+        double sum = 0;
+        for (int[] idx : Batches.sequential(Math.min(n, s.size), 500)) {
+            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
+                NDArray x = LatentDiffusion.toSigned(s.images(sub, idx));
+                NDArray r = decode(encode(x).mean()).clip(-1, 1);
+                sum += r.sub(x).square().sum().getFloat();
+            }
+        }
+        return sum / (Math.min(n, s.size) * (double) FashionMnist.PIXELS);
     }
 }

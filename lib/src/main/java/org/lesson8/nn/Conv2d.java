@@ -44,11 +44,6 @@ public class Conv2d extends Module {
                 new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
     }
 
-    /** SiLU (swish with β = 1): x · sigmoid(x), the activation of DiT's conditioning MLPs and of the VAE. */
-    public static NDArray silu(NDArray x) {
-        return x.mul(ai.djl.nn.Activation.sigmoid(x));   // tensor ops only (DJL's swish multiplies by a scalar it creates and closes)
-    }
-
     /** Nearest-neighbour upsampling by 2 on the last two axes (torch.nn.functional.interpolate, mode "nearest"). */
     public static NDArray upsample2(NDArray x) {
         return x.repeat(2, 2).repeat(3, 2);

@@ -58,4 +58,12 @@ public final class Nd {
             return x.minimum(k);
         }
     }
+
+    /**
+     * SiLU (swish with β = 1): x · sigmoid(x), the activation of DiT's conditioning MLPs and of the VAE. DJL's own
+     * {@code Activation.swish} multiplies by a {@code Number} (see above), so it is written with tensors only.
+     */
+    public static NDArray silu(NDArray x) {
+        return x.mul(ai.djl.nn.Activation.sigmoid(x));
+    }
 }

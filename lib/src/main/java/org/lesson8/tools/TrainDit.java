@@ -1,10 +1,7 @@
 package org.lesson8.tools;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import org.lesson8.course.Course;
-import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Dit;
 import org.lesson8.models.LatentDiffusion;
@@ -84,18 +81,5 @@ public final class TrainDit {
                             + "measure the samples with ./course train ditEval%n",
                     Files.size(dir.resolve("dit.safetensors")), log.size(), ditSeconds, log.tailMean("mse", 200), loop.optim().skipped());
         }
-    }
-
-    /** Mean squared error per pixel of VAE reconstructions (posterior mean) on the first n images, in [−1, 1] units. */
-    public static double reconstructionMse(Vae vae, NDManager m, FashionMnist.Split s, int n) {
-        double sum = 0;
-        for (int[] idx : Batches.sequential(Math.min(n, s.size), 500)) {
-            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray x = LatentDiffusion.toSigned(s.images(sub, idx));
-                NDArray r = vae.decode(vae.encode(x).mean()).clip(-1, 1);
-                sum += r.sub(x).square().sum().getFloat();
-            }
-        }
-        return sum / (Math.min(n, s.size) * (double) FashionMnist.PIXELS);
     }
 }

@@ -61,7 +61,7 @@ public final class TrainVae {
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));
             int steps = (int) Files.lines(dir.resolve("vae-log.csv")).count() - 1;
-            double testMse = TrainDit.reconstructionMse(vae, m, FashionMnist.test(), 10000);
+            double testMse = vae.reconstructionMse(m, FashionMnist.test(), 10000);
             String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n"
                             + "  \"seed\": 42,\n  \"train_seconds\": %s,\n  \"test_mse_per_pixel\": %.5f,\n  \"latent_scale\": %.5f,\n"
                             + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount() - 1, steps,
