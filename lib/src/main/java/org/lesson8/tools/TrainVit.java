@@ -13,26 +13,43 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01. */
+/**
+ * {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01, from scratch.
+ * {@code ./course train vitMore [steps] [seconds]}: a second cosine cycle from that checkpoint
+ * ({@link FashionTraining.Recipe#vitMore}, seed 43), which replaces it; its JSON names both commands.
+ */
 public final class TrainVit {
     private TrainVit() {}
 
     public static void run(String[] args) throws Exception {
-        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9);
+        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9, false);
     }
 
-    static void vit(int steps, double seconds) throws Exception {
-        long seed = 42;
+    static void vit(int steps, double seconds, boolean more) throws Exception {
+        long seed = more ? 43 : 42;
         Seeds.seed(seed);
         Path dir = Course.home().resolve("data").resolve("checkpoints");
         try (NDManager m = NDManager.newBaseManager()) {
             Vit.Config cfg = Vit.fashionSmall();
             Vit model = new Vit(m, cfg, seed);
+            Path file = dir.resolve("vit_fashion.safetensors");
+            String before = "";
+            int stepsBefore = 0;
+            double secondsBefore = 0;
+            if (more) {
+                Checkpoint.load(model, file);
+                String json = Files.readString(dir.resolve("vit_fashion.json"));
+                stepsBefore = Integer.parseInt(field(json, "steps"));
+                secondsBefore = Double.parseDouble(field(json, "train_seconds"));
+                before = field(json, "command") + " && ";
+                System.out.printf("continuing from %s (%d steps, %s)%n", file, stepsBefore, field(json, "test_accuracy"));
+            }
+            FashionTraining.Recipe recipe = more ? FashionTraining.Recipe.vitMore() : FashionTraining.Recipe.vit();
             FashionMnist.Split train = FashionMnist.train();
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            FashionTraining.train(model, train, FashionTraining.Recipe.vit(), steps, seconds, seed, log, step -> {
+            FashionTraining.train(model, train, recipe, steps, seconds, seed, log, step -> {
                 if (step % 500 == 0) {
                     System.out.printf("step %d  loss %.4f  train_acc %.3f  %.0f s%n", step, log.tailMean("loss", 100),
                             log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
@@ -43,16 +60,38 @@ public final class TrainVit {
             });
             double secs = (System.nanoTime() - t0) / 1e9;
             double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
-            Path file = dir.resolve("vit_fashion.safetensors");
             Checkpoint.save(model, file);
-            log.writeCsv(dir.resolve("vit_fashion-log.csv"));
+            Path logFile = dir.resolve("vit_fashion-log.csv");
+            if (more && Files.exists(logFile)) {
+                // one log for both cycles: this cycle's steps continue the numbering of the first
+                java.util.List<String> old = Files.readAllLines(logFile);
+                Path tmp = dir.resolve("vit_fashion-log.tmp");
+                log.writeCsv(tmp);
+                java.util.List<String> rows = new java.util.ArrayList<>(old);
+                java.util.List<String> fresh = Files.readAllLines(tmp);
+                for (String row : fresh.subList(1, fresh.size())) {
+                    int comma = row.indexOf(',');
+                    rows.add((stepsBefore + Integer.parseInt(row.substring(0, comma))) + row.substring(comma));
+                }
+                Files.write(logFile, rows);
+                Files.delete(tmp);
+            } else {
+                log.writeCsv(logFile);
+            }
             String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %d,\n"
                             + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
-                            + "  \"command\": \"./course train vit %d\"\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), seed, log.size(), FashionTraining.Recipe.vit().batch(),
-                    secs, acc, steps);
+                            + "  \"command\": \"%s./course train %s %d\"\n}\n",
+                    cfg.name(), cfg.toString(), model.parameterCount(), seed, stepsBefore + log.size(), recipe.batch(),
+                    secondsBefore + secs, acc, before, more ? "vitMore" : "vit", steps);
             Files.writeString(dir.resolve("vit_fashion.json"), json, StandardCharsets.UTF_8);
             System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
         }
+    }
+
+    /** The value of a top-level field of the small JSON files this class writes. */
+    static String field(String json, String name) {
+        java.util.regex.Matcher mt = java.util.regex.Pattern.compile("\"" + name + "\":\\s*\"?([^\",\\n]*)").matcher(json);
+        if (!mt.find()) throw new IllegalArgumentException("vit_fashion.json has no field \"" + name + "\"");
+        return mt.group(1).trim();
     }
 }
