@@ -26,7 +26,7 @@ public final class TrainDit {
     private TrainDit() {}
 
     public static void run(String[] args) throws Exception {
-        int ditSteps = args.length > 0 ? Integer.parseInt(args[0]) : 2500;
+        int ditSteps = args.length > 0 ? Integer.parseInt(args[0]) : 9000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         long seed = 42;
         Seeds.seed(seed);

@@ -78,10 +78,10 @@ public final class TrainVit {
             } else {
                 log.writeCsv(logFile);
             }
-            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %d,\n"
+            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
                             + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
                             + "  \"command\": \"%s./course train %s %d\"\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), seed, stepsBefore + log.size(), recipe.batch(),
+                    cfg.name(), cfg.toString(), model.parameterCount(), more ? "42, \"seed_second_cycle\": " + seed : String.valueOf(seed), stepsBefore + log.size(), recipe.batch(),
                     secondsBefore + secs, acc, before, more ? "vitMore" : "vit", steps);
             Files.writeString(dir.resolve("vit_fashion.json"), json, StandardCharsets.UTF_8);
             System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
