@@ -3,6 +3,8 @@ package org.lesson8.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
+import java.util.function.BinaryOperator;
+
 /**
  * Arithmetic with a Java number that is safe under autograd.
  *
@@ -23,39 +25,34 @@ public final class Nd {
     }
 
     public static NDArray mul(NDArray x, double v) {
-        try (NDArray k = scalar(x, v)) {
-            return x.mul(k);
-        }
+        return withScalar(x, v, NDArray::mul);
     }
 
     /** In place, for a tensor that no other array aliases. */
     public static NDArray muli(NDArray x, double v) {
-        try (NDArray k = scalar(x, v)) {
-            return x.muli(k);
-        }
+        return withScalar(x, v, NDArray::muli);
     }
 
     public static NDArray div(NDArray x, double v) {
-        try (NDArray k = scalar(x, v)) {
-            return x.div(k);
-        }
+        return withScalar(x, v, NDArray::div);
     }
 
     public static NDArray pow(NDArray x, double v) {
-        try (NDArray k = scalar(x, v)) {
-            return x.pow(k);
-        }
+        return withScalar(x, v, NDArray::pow);
     }
 
     public static NDArray maximum(NDArray x, double v) {
-        try (NDArray k = scalar(x, v)) {
-            return x.maximum(k);
-        }
+        return withScalar(x, v, NDArray::maximum);
     }
 
     public static NDArray minimum(NDArray x, double v) {
+        return withScalar(x, v, NDArray::minimum);
+    }
+
+    /** {@code op(x, scalar)}; the scalar's handle is closed at once, autograd keeps its own reference. */
+    private static NDArray withScalar(NDArray x, double v, BinaryOperator<NDArray> op) {
         try (NDArray k = scalar(x, v)) {
-            return x.minimum(k);
+            return op.apply(x, k);
         }
     }
 
