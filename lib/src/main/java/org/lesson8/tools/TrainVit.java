@@ -63,18 +63,7 @@ public final class TrainVit {
             Checkpoint.save(model, file);
             Path logFile = dir.resolve("vit_fashion-log.csv");
             if (more && Files.exists(logFile)) {
-                // one log for both cycles: this cycle's steps continue the numbering of the first
-                java.util.List<String> old = Files.readAllLines(logFile);
-                Path tmp = dir.resolve("vit_fashion-log.tmp");
-                log.writeCsv(tmp);
-                java.util.List<String> rows = new java.util.ArrayList<>(old);
-                java.util.List<String> fresh = Files.readAllLines(tmp);
-                for (String row : fresh.subList(1, fresh.size())) {
-                    int comma = row.indexOf(',');
-                    rows.add((stepsBefore + Integer.parseInt(row.substring(0, comma))) + row.substring(comma));
-                }
-                Files.write(logFile, rows);
-                Files.delete(tmp);
+                log.appendCsv(logFile, stepsBefore);   // one curve for both cycles
             } else {
                 log.writeCsv(logFile);
             }

@@ -24,10 +24,15 @@ public final class GradClip {
     /** Scales all gradients in place so their global norm is at most {@code maxNorm}; returns the norm before. */
     public static float clipGlobalNorm(List<NDArray> grads, float maxNorm) {
         float norm = globalNorm(grads);
+        clipToNorm(grads, norm, maxNorm);
+        return norm;
+    }
+
+    /** As {@link #clipGlobalNorm}, with their global norm already measured ({@code norm}). */
+    public static void clipToNorm(List<NDArray> grads, float norm, float maxNorm) {
         if (maxNorm > 0 && norm > maxNorm) {
             float scale = maxNorm / (norm + 1e-6f);
             for (NDArray g : grads) Nd.muli(g, scale);
         }
-        return norm;
     }
 }

@@ -68,4 +68,24 @@ public final class MetricsLog {
         Files.createDirectories(file.toAbsolutePath().getParent());
         table().write().csv(file.toString());
     }
+
+    /**
+     * Appends this log's rows to a CSV written by {@link #writeCsv} for an earlier run with the same metrics, its
+     * step numbers shifted by {@code stepOffset} (a continued training run keeps one curve).
+     */
+    public synchronized void appendCsv(Path file, int stepOffset) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        String header = "step," + String.join(",", cols.keySet());
+        if (lines.isEmpty() || !lines.get(0).equals(header)) {
+            throw new IllegalArgumentException(file + " has columns " + (lines.isEmpty() ? "none" : lines.get(0))
+                    + ", this log has " + header + ": write it to a new file instead");
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < steps.size(); i++) {
+            out.append(steps.get(i) + stepOffset);
+            for (List<Double> c : cols.values()) out.append(',').append(c.get(i));
+            out.append('\n');
+        }
+        Files.writeString(file, out, java.nio.file.StandardOpenOption.APPEND);
+    }
 }

@@ -28,6 +28,7 @@ public final class Optim {
     private final Tracker schedule;
     private final float clipNorm;
     private int step;
+    private int skipped;
 
     /**
      * @param lr          peak learning rate
@@ -36,8 +37,6 @@ public final class Optim {
      * @param total       total steps (cosine to {@code lr/100} at the end)
      * @param clipNorm    max global gradient norm, or ≤ 0 for none
      */
-    private int skipped;
-
     public Optim(Module model, float lr, float weightDecay, int warmup, int total, float clipNorm) {
         for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
             names.add(e.getKey());
@@ -80,15 +79,15 @@ public final class Optim {
         List<NDArray> grads = new ArrayList<>(params.size());
         for (NDArray p : params) grads.add(p.getGradient());
         try {
-            float before = GradClip.globalNorm(grads);
-            if (!Float.isFinite(before)) {
+            float norm = GradClip.globalNorm(grads);
+            if (!Float.isFinite(norm)) {
                 // a non-finite gradient (a rare overflow in one batch) would turn every weight into NaN:
                 // drop this update, as mixed-precision loss scalers do, and clear the gradients
                 for (NDArray g : grads) g.set(new float[(int) g.size()]);
                 skipped++;
-                return before;
+                return norm;
             }
-            float norm = GradClip.clipGlobalNorm(grads, clipNorm);
+            GradClip.clipToNorm(grads, norm, clipNorm);
             for (int i = 0; i < params.size(); i++) {
                 // DJL's adamUpdate also zeroes the parameter's gradient for the next step
                 (decays.get(i) ? withDecay : noDecay).update(names.get(i), params.get(i), grads.get(i));
