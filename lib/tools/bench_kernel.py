@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Kernel start to first result: JVM start + JJava, DJL native load (first NDArray), first cell.
 
-Prints a Markdown table (median, min, max of several runs) and appends it to target/bench/benchmark.md.
+Prints a Markdown table (median, min, max of several runs) and appends it to target/bench/benchmark.md
+and its rows to target/bench/benchmark.csv.
 """
 import statistics
 import sys
@@ -44,6 +45,12 @@ def main():
     if out.exists():
         with out.open("a") as f:
             f.write(text)
+    rows = Path("target/bench/benchmark.csv")
+    if rows.exists():
+        with rows.open("a") as f:
+            for i, n in enumerate(names):
+                v = [r[i] for r in res]
+                f.write(f'"kernel start: {n}",s,{statistics.median(v):.3f},{min(v):.3f},{max(v):.3f},""\n')
 
 
 if __name__ == "__main__":

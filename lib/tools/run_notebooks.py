@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Execute course notebooks on the lesson8-java kernel and check them.
 
-    run_notebooks.py [--mode fast|default|full] [--solutions] [--out DIR] NOTEBOOK...
+    run_notebooks.py [--mode fast|default|full] [--solutions] [--out DIR] [--runs N] NOTEBOOK...
 
 Each notebook runs in a fresh kernel with LESSON8_MODE=<mode> and
 LESSON8_METRICS_DIR=<dir>. It fails if a cell raises or times out, if any output is an
 error, if any printed text contains the failed-check mark, or if the metrics file
 <dir>/<stem>.json is missing or misses the floors in floors.json (next to the notebook)
 for this mode. Prints one line per notebook, then "N passed, N failed"; exits 1 on failure.
+
+With --runs N every notebook runs N times (all notebooks once, then again, ...), the CSV
+target/test-logs/notebooks-<mode>.csv has one row per run, and a table of the median, min and
+max of the wall time and of the kernel's peak RSS per notebook is printed (and written to
+--summary FILE as Markdown, with FILE.csv beside it).
 """
 import argparse
 import csv
@@ -15,6 +20,7 @@ import json
 import math
 import os
 import re
+import statistics
 import sys
 import threading
 import time
@@ -192,7 +198,11 @@ def main():
     ap.add_argument("--solutions", action="store_true", help="run the solutions of exercise cells")
     ap.add_argument("--out", type=Path, help="where executed copies go (default target/executed/<mode>)")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    ap.add_argument("--runs", type=int, default=1, help="run every notebook this many times (default 1)")
+    ap.add_argument("--summary", type=Path, help="write the median/min/max table here (Markdown; CSV beside it)")
     args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
     sys.stdout.reconfigure(line_buffering=True)
     args.out = (args.out or ROOT / "target" / "executed" / args.mode).resolve()
     metrics_dir = ROOT / "target" / "metrics" / args.mode
@@ -201,26 +211,64 @@ def main():
     log_dir.mkdir(parents=True, exist_ok=True)
 
     rows, width = [], max(len(p.stem) for p in args.notebooks)
+    floors_of = {}
     for path in args.notebooks:
-        path = path.resolve()
         floors = {}
-        for floors_file in sorted(path.parent.glob("floors*.json")):  # floors.json, floors-02_image_gpt.json, ...
+        for floors_file in sorted(path.resolve().parent.glob("floors*.json")):  # floors.json, floors-02_image_gpt.json, ...
             for k, v in json.loads(floors_file.read_text()).items():
                 floors.setdefault(k, {}).update(v)
-        stem, ok, seconds, rss, summary, problems = run_one(path, args, floors, metrics_dir, log_dir)
-        line = f"{'PASS' if ok else 'FAIL'}  {stem:<{width}}  {args.mode:<7}  {seconds:6.1f} s   peak RSS {rss:5.0f} MB"
-        print(line + (f"   {summary}" if summary else ""))
-        for problem in problems:
-            print("      " + problem.replace("\n", "\n      "))
-        rows.append((stem, args.mode, "pass" if ok else "fail", f"{seconds:.1f}", f"{rss:.0f}"))
+        floors_of[path] = floors
+    for run in range(1, args.runs + 1):
+        for path in args.notebooks:
+            stem, ok, seconds, rss, summary, problems = run_one(path.resolve(), args, floors_of[path], metrics_dir, log_dir)
+            tag = f"  run {run}/{args.runs}" if args.runs > 1 else ""
+            line = f"{'PASS' if ok else 'FAIL'}  {stem:<{width}}  {args.mode:<7}  {seconds:6.1f} s   peak RSS {rss:5.0f} MB{tag}"
+            print(line + (f"   {summary}" if summary else ""))
+            for problem in problems:
+                print("      " + problem.replace("\n", "\n      "))
+            rows.append((stem, args.mode, run, "pass" if ok else "fail", round(seconds, 1), round(rss)))
 
     with open(log_dir / f"notebooks-{args.mode}.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["notebook", "mode", "status", "seconds", "peak_rss_mb"])
+        w.writerow(["notebook", "mode", "run", "status", "seconds", "peak_rss_mb"])
         w.writerows(rows)
-    failed = sum(r[2] == "fail" for r in rows)
+    if args.runs > 1 or args.summary:
+        table = summarise(rows, args.mode)
+        print(table)
+        if args.summary:
+            args.summary.parent.mkdir(parents=True, exist_ok=True)
+            args.summary.write_text(table)
+            with open(args.summary.with_suffix(".csv"), "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["notebook", "mode", "runs", "failed", "seconds_median", "seconds_min", "seconds_max",
+                            "peak_rss_mb_median", "peak_rss_mb_min", "peak_rss_mb_max"])
+                for stem, runs, failed, sec, rss in per_notebook(rows):
+                    w.writerow([stem, args.mode, runs, failed, *sec, *rss])
+    failed = sum(r[3] == "fail" for r in rows)
     print(f"{len(rows) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def per_notebook(rows):
+    """(notebook, runs, failed runs, (median, min, max) seconds, (median, min, max) peak RSS MB), in first-run order."""
+    out = []
+    for stem in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == stem]
+        sec = [r[4] for r in mine]
+        rss = [r[5] for r in mine]
+        out.append((stem, len(mine), sum(r[3] == "fail" for r in mine),
+                    (round(statistics.median(sec), 1), min(sec), max(sec)),
+                    (round(statistics.median(rss)), min(rss), max(rss))))
+    return out
+
+
+def summarise(rows, mode):
+    lines = [f"## Notebooks, {mode} mode", "",
+             "| notebook | runs | failed | seconds (median) | min | max | peak RSS MB (median) | min | max |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for stem, runs, failed, sec, rss in per_notebook(rows):
+        lines.append(f"| {stem} | {runs} | {failed} | {sec[0]:.1f} | {sec[1]:.1f} | {sec[2]:.1f} | {rss[0]} | {rss[1]} | {rss[2]} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -14,37 +14,84 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01, from scratch.
- * {@code ./course train vitMore [steps] [seconds]}: a second cosine cycle from that checkpoint
- * ({@link FashionTraining.Recipe#vitMore}, seed 43), which replaces it; its JSON names both commands.
+ * {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01, from scratch (seed 42).
+ * {@code ./course train vitMore [steps] [seconds]}: one more cosine cycle from that checkpoint (a warm restart,
+ * {@link FashionTraining.Recipe#vitMore}); {@code ./course train vitPolish [steps] [seconds]}: a short last cycle
+ * without augmentation ({@link FashionTraining.Recipe#vitPolish}). Each continuation replaces the checkpoint; cycle k
+ * (counting from 0) uses seed 42 + k, and the JSON names every command of the chain, in order.
  */
 public final class TrainVit {
     private TrainVit() {}
 
-    public static void run(String[] args) throws Exception {
-        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9, false);
+    /** The kinds of cycle: from scratch, a warm restart, a last cycle without augmentation. */
+    enum Cycle {
+        SCRATCH("vit", FashionTraining.Recipe.vit()),
+        MORE("vitMore", FashionTraining.Recipe.vitMore()),
+        POLISH("vitPolish", FashionTraining.Recipe.vitPolish());
+
+        final String command;
+        final FashionTraining.Recipe recipe;
+
+        Cycle(String command, FashionTraining.Recipe recipe) {
+            this.command = command;
+            this.recipe = recipe;
+        }
     }
 
-    static void vit(int steps, double seconds, boolean more) throws Exception {
-        long seed = more ? 43 : 42;
-        Seeds.seed(seed);
+    static final long FIRST_SEED = 42;
+
+    public static void run(String[] args) throws Exception {
+        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9,
+                Cycle.SCRATCH);
+    }
+
+    /** How many training commands the JSON's {@code command} chain holds (the index of the next cycle). */
+    static int cyclesIn(String command) {
+        return command.split(" && ").length;
+    }
+
+    /** The JSON's seed fields for a chain of {@code cycles} cycles: the first seed, then one seed per cycle. */
+    static String seedFields(int cycles) {
+        StringBuilder b = new StringBuilder(String.valueOf(FIRST_SEED));
+        if (cycles > 1) {
+            b.append(", \"seed_per_cycle\": [");
+            for (int k = 0; k < cycles; k++) b.append(k > 0 ? ", " : "").append(FIRST_SEED + k);
+            b.append(']');
+        }
+        return b.toString();
+    }
+
+    static void vit(int steps, double seconds, Cycle cycle) throws Exception {
         Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path file = dir.resolve("vit_fashion.safetensors");
+        String before = "";
+        int stepsBefore = 0;
+        double secondsBefore = 0;
+        int cycleIndex = 0;
+        String jsonBefore = null;
+        if (cycle != Cycle.SCRATCH) {
+            Path jsonFile = dir.resolve("vit_fashion.json");
+            if (!Files.exists(file) || !Files.exists(jsonFile)) {
+                throw new IllegalStateException("./course train " + cycle.command + " continues from " + file
+                        + " and its JSON, which are missing: run ./course train vit first");
+            }
+            jsonBefore = Files.readString(jsonFile);
+            stepsBefore = Integer.parseInt(field(jsonBefore, "steps"));
+            secondsBefore = Double.parseDouble(field(jsonBefore, "train_seconds"));
+            before = field(jsonBefore, "command") + " && ";
+            cycleIndex = cyclesIn(field(jsonBefore, "command"));
+        }
+        long seed = FIRST_SEED + cycleIndex;
+        Seeds.seed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
             Vit.Config cfg = Vit.fashionSmall();
             Vit model = new Vit(m, cfg, seed);
-            Path file = dir.resolve("vit_fashion.safetensors");
-            String before = "";
-            int stepsBefore = 0;
-            double secondsBefore = 0;
-            if (more) {
+            if (jsonBefore != null) {
                 Checkpoint.load(model, file);
-                String json = Files.readString(dir.resolve("vit_fashion.json"));
-                stepsBefore = Integer.parseInt(field(json, "steps"));
-                secondsBefore = Double.parseDouble(field(json, "train_seconds"));
-                before = field(json, "command") + " && ";
-                System.out.printf("continuing from %s (%d steps, %s)%n", file, stepsBefore, field(json, "test_accuracy"));
+                System.out.printf("continuing from %s (%d steps, %s), cycle %d, seed %d%n", file, stepsBefore,
+                        field(jsonBefore, "test_accuracy"), cycleIndex, seed);
             }
-            FashionTraining.Recipe recipe = more ? FashionTraining.Recipe.vitMore() : FashionTraining.Recipe.vit();
+            FashionTraining.Recipe recipe = cycle.recipe;
             FashionMnist.Split train = FashionMnist.train();
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
@@ -62,7 +109,7 @@ public final class TrainVit {
             double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Path logFile = dir.resolve("vit_fashion-log.csv");
-            if (more && Files.exists(logFile)) {
+            if (jsonBefore != null && Files.exists(logFile)) {
                 log.appendCsv(logFile, stepsBefore);   // one curve for both cycles
             } else {
                 log.writeCsv(logFile);
@@ -70,8 +117,8 @@ public final class TrainVit {
             String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
                             + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
                             + "  \"command\": \"%s./course train %s %d\"\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), more ? "42, \"seed_second_cycle\": " + seed : String.valueOf(seed), stepsBefore + log.size(), recipe.batch(),
-                    secondsBefore + secs, acc, before, more ? "vitMore" : "vit", steps);
+                    cfg.name(), cfg.toString(), model.parameterCount(), seedFields(cycleIndex + 1), stepsBefore + log.size(),
+                    recipe.batch(), secondsBefore + secs, acc, before, cycle.command, steps);
             Files.writeString(dir.resolve("vit_fashion.json"), json, StandardCharsets.UTF_8);
             System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
         }

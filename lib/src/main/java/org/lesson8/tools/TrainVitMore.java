@@ -5,6 +5,7 @@ public final class TrainVitMore {
     private TrainVitMore() {}
 
     public static void run(String[] args) throws Exception {
-        TrainVit.vit(args.length > 0 ? Integer.parseInt(args[0]) : 12000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9, true);
+        TrainVit.vit(args.length > 0 ? Integer.parseInt(args[0]) : 12000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9,
+                TrainVit.Cycle.MORE);
     }
 }

@@ -17,4 +17,24 @@ class TrainVitTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainVit.field(JSON, "seed"));
         assertTrue(e.getMessage().contains("seed"), e.getMessage());
     }
+
+    @Test
+    void countsTheCyclesOfTheCommandChainAndNamesOneSeedPerCycle() {
+        assertEquals(1, TrainVit.cyclesIn("./course train vit 18000"));
+        assertEquals(3, TrainVit.cyclesIn("./course train vit 18000 && ./course train vitMore 12000 && ./course train vitPolish 6000"));
+        assertEquals("42", TrainVit.seedFields(1));
+        String three = "{\"seed\": " + TrainVit.seedFields(3) + "}";
+        assertEquals("{\"seed\": 42, \"seed_per_cycle\": [42, 43, 44]}", three);
+        assertEquals("42", TrainVit.field(three, "seed"));
+    }
+
+    @Test
+    void continuationRecipesDifferFromTheFirstCycleWhereTheyShould() {
+        assertEquals(2e-3f, TrainVit.Cycle.SCRATCH.recipe.lr());
+        assertTrue(TrainVit.Cycle.MORE.recipe.augment());
+        assertTrue(TrainVit.Cycle.MORE.recipe.lr() < TrainVit.Cycle.SCRATCH.recipe.lr());
+        assertFalse(TrainVit.Cycle.POLISH.recipe.augment(), "the last cycle trains on unshifted images");
+        assertTrue(TrainVit.Cycle.POLISH.recipe.lr() < TrainVit.Cycle.MORE.recipe.lr());
+        assertEquals("vitPolish", TrainVit.Cycle.POLISH.command);
+    }
 }
