@@ -41,6 +41,9 @@ public final class Benchmark {
 
     private static final List<Row> rows = new ArrayList<>();
 
+    /** Timed training steps per run (after a warm-up of a few steps). */
+    static final int STEPS = 10;
+
     static Row add(String what, String unit, double[] runs, String note) {
         double[] s = runs.clone();
         Arrays.sort(s);
@@ -114,7 +117,7 @@ public final class Benchmark {
     }
 
     /** DiT on 7×7×4 latents: training examples/s and share of the matmul limit, DDIM sampling images/s at 50 and 250 steps. */
-    static void ditRows(NDManager m, double matmulGflops, int runs, boolean quick) {
+    static void ditRows(NDManager m, double matmulGflops, int runs) {
         Dit.Config cfg = Dit.fashion();
         try (NDManager sub = m.newSubManager()) {
             Dit dit = new Dit(sub, cfg, 1);
@@ -130,7 +133,7 @@ public final class Benchmark {
             for (int i = 0; i < n; i++) labels[i] = i % 10;
             LatentDiffusion.Latents lat = new LatentDiffusion.Latents(mean, logVar, labels, new long[] {4, 7, 7});
             LatentDiffusion.Recipe recipe = LatentDiffusion.Recipe.dit();
-            int steps = quick ? 10 : 30;
+            int steps = STEPS;
             ld.trainDit(lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
             double[] ips = new double[runs];
             for (int r = 0; r < runs; r++) {
@@ -160,7 +163,7 @@ public final class Benchmark {
     }
 
     /** Image GPT: training sequences/s and share of the limit; sampling with and without the key/value cache. */
-    static void imageGptRows(NDManager m, double matmulGflops, int runs, boolean quick) {
+    static void imageGptRows(NDManager m, double matmulGflops, int runs) {
         ImageGpt.Config cfg = ImageGpt.fashion();
         try (NDManager sub = m.newSubManager()) {
             ImageGpt model = new ImageGpt(sub, cfg, 1);
@@ -169,7 +172,7 @@ public final class Benchmark {
             Random rng = new Random(2);
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) rng.nextInt(cfg.vocab());
             ImageGptEval.Recipe recipe = ImageGptEval.Recipe.standard();
-            int steps = quick ? 10 : 30;
+            int steps = STEPS;
             ImageGptEval.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
             double[] sps = new double[runs];
             for (int r = 0; r < runs; r++) {
@@ -199,8 +202,8 @@ public final class Benchmark {
      * The soak: the live ViT of notebook 01 trained for {@code warmup} steps, then for {@code steps} more (10× the warm-up
      * in {@code ./course bench}); the process's resident memory (RSS, after a GC) after the warm-up and every tenth of
      * the way. The warm-up lets the JIT and the C heap settle (RSS rises over the first ~100–200 steps); after it RSS
-     * moves by a few per cent without a trend (1 thread: within 1 %; 2 threads: ±4 %) when nothing leaks, while a
-     * native leak shows as RSS that keeps growing. The figure is the end against the warm-up.
+     * stays within ~1 % without a trend when nothing leaks (with the kernel's allocator settings, which {@code course}
+     * sets for this tool; glibc's defaults: ±4 %), while a native leak shows as RSS that keeps growing. The figure is the end against the warm-up.
      */
     static void soak(NDManager m, FashionMnist.Split train, int warmup, int steps) {
         try (NDManager sub = m.newSubManager()) {
@@ -239,8 +242,7 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
-        boolean quick = true;   // the library part is the same for ./course bench and ./course bench quick
-        int runs = 3;
+        int runs = 3;   // the library part is the same for ./course bench and ./course bench quick
         Seeds.seed(1);
         String cpu = "unknown";
         for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
@@ -260,19 +262,19 @@ public final class Benchmark {
             Row mm = add("matmul 1024x1024 fp32 (the machine's limit)", "GFLOP/s", matmul(m, 1024, runs), "");
             add("matmul 256x256 fp32", "GFLOP/s", matmul(m, 256, runs), "");
             for (Vit.Config cfg : List.of(Vit.fashionSmall(), Vit.fashionTiny())) {
-                double[] ips = trainRate(m, train, true, cfg, runs, quick ? 10 : 30);
+                double[] ips = trainRate(m, train, true, cfg, runs, STEPS);
                 double flopsPerImage = 3 * 2 * cfg.forwardMacs(); // forward + backward ≈ 3× forward
                 double[] frac = Arrays.stream(ips).map(x -> 100 * x * flopsPerImage / 1e9 / mm.median).toArray();
                 add("train " + cfg.name() + ", batch 128", "images/s", ips, "");
                 add("  achieved share of matmul throughput", "%", frac, String.format("(%.1f MFLOP/image)", flopsPerImage / 1e6));
                 add("inference " + cfg.name() + ", batch 500", "images/s", inferRate(m, test, cfg, runs), "");
             }
-            add("train SmallCnn, batch 128", "images/s", trainRate(m, train, false, null, runs, quick ? 10 : 30), "");
-            ditRows(m, mm.median, runs, quick);
-            imageGptRows(m, mm.median, runs, quick);
+            add("train SmallCnn, batch 128", "images/s", trainRate(m, train, false, null, runs, STEPS), "");
+            ditRows(m, mm.median, runs);
+            imageGptRows(m, mm.median, runs);
             double[] clip = new double[runs];
             for (int r = 0; r < runs; r++) {
-                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), quick ? 5 : 15, 500).trainPairsPerSecond();
+                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), 5, 500).trainPairsPerSecond();
             }
             add("train CLIP (" + Clip.course().name() + "), batch " + Clip.Recipe.standard().batch(), "pairs/s", clip, "");
         }
