@@ -44,19 +44,23 @@ class PeakRss(threading.Thread):
         self.proc = psutil.Process(pid)
         self.interval = interval
         self.peak = 0
+        self.peak_procs = []  # (name, pid, MB) of each process counted at the peak
         self.done = threading.Event()
 
     def run(self):
         while not self.done.is_set():
             try:
                 procs = [self.proc] + self.proc.children(recursive=True)
-                rss = 0
+                rss, seen = 0, []
                 for p in procs:
                     try:
-                        rss += p.memory_info().rss
+                        r = p.memory_info().rss
+                        rss += r
+                        seen.append((p.name(), p.pid, round(r / 2**20)))
                     except psutil.Error:
                         pass
-                self.peak = max(self.peak, rss)
+                if rss > self.peak:
+                    self.peak, self.peak_procs = rss, seen
             except psutil.Error:
                 return
             self.done.wait(self.interval)
@@ -177,6 +181,8 @@ def run_one(path, args, floors, metrics_dir, log_dir):
             problems.append(f"{type(e).__name__}: {first} (kernel log: {rel(kernel_log)})")
     seconds = time.monotonic() - start
     peak = client.monitor.stop() if client.monitor else 0
+    if client.monitor and len(client.monitor.peak_procs) > 1:  # a child process at the peak: say which (shared pages count twice)
+        print(f"      note: {stem}'s peak RSS sums " + ", ".join(f"{n} {pid} {mb} MB" for n, pid, mb in client.monitor.peak_procs))
     args.out.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, args.out / path.name)
 
