@@ -37,4 +37,20 @@ class TrainVitTest {
         assertTrue(TrainVit.Cycle.POLISH.recipe.lr() < TrainVit.Cycle.MORE.recipe.lr());
         assertEquals("vitPolish", TrainVit.Cycle.POLISH.command);
     }
+
+    @Test
+    void theSoupAlternatesWarmRestartsAndCyclesWithoutAugmentationEachWithItsOwnSeed() {
+        var plan = TrainVit.soupPlan(6000, 4, 45);
+        assertEquals(4, plan.size());
+        assertEquals(new TrainVit.Ingredient(TrainVit.Cycle.MORE, 6000, 45), plan.get(0));
+        assertEquals(new TrainVit.Ingredient(TrainVit.Cycle.POLISH, 3000, 46), plan.get(1));
+        assertEquals(new TrainVit.Ingredient(TrainVit.Cycle.MORE, 6000, 47), plan.get(2));
+        assertEquals(new TrainVit.Ingredient(TrainVit.Cycle.POLISH, 3000, 48), plan.get(3));
+        IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> TrainVit.soupPlan(6000, 1, 45));
+        assertTrue(one.getMessage().contains("at least 2 ingredients"), one.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TrainVit.soupPlan(10, 4, 45));
+        // the soup is one more command of the chain: the next cycle's seed follows it
+        assertEquals(5, TrainVit.cyclesIn("./course train vit 18000 && ./course train vitMore 12000"
+                + " && ./course train vitMore 12000 && ./course train vitSoup 6000 4 && ./course train vitMore 100"));
+    }
 }
