@@ -11,7 +11,7 @@ public final class TrainCheckpoint {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: ./course train NAME [args]   (NAME: vit, vitMore, vitPolish, vitSoup, clip, imageGpt, vae, dit, ditEval)");
+            System.err.println("usage: ./course train NAME [args]   (NAME: vit, vitMore, vitPolish, vitSoup, clip, imageGpt [bench|judge], vae, dit, ditEval)");
             System.exit(2);
         }
         String name = args[0];

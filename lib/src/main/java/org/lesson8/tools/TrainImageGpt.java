@@ -13,6 +13,7 @@ import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
 import org.lesson8.train.TrainLoop;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import java.util.Locale;
  * seed on 14×14 Fashion-MNIST with an 8-level grey palette, measures test NLL (bits/dim) against the
  * independent-position baseline, linear probes, completions judged by the ViT of notebook 01 and the
  * cached-sampling speed-up, and writes data/checkpoints/image_gpt{,_bert}.safetensors, .json, -log.csv.
- * {@code ./course train imageGpt bench} only runs the sampling benchmark on the shipped checkpoint.
+ * {@code ./course train imageGpt bench} only runs the sampling benchmark on the shipped checkpoint;
+ * {@code ./course train imageGpt judge} only measures the ViT's verdict on completions (e.g. after a new ViT).
  */
 public final class TrainImageGpt {
     private TrainImageGpt() {}
@@ -39,10 +41,72 @@ public final class TrainImageGpt {
             bench();
             return;
         }
+        if (args.length > 0 && args[0].equals("judge")) {
+            judge();
+            return;
+        }
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         int bertSteps = args.length > 2 ? Integer.parseInt(args[2]) : steps;
         train(steps, seconds, bertSteps, String.join(" ", args));
+    }
+
+    /**
+     * Completes the bottom halves of the first 200 test images from their top halves (temperature 1) and asks the
+     * lesson-01 ViT to classify the completed images and the quantised originals: a JSON object with both shares,
+     * or {@code null} when the ViT checkpoint is missing.
+     */
+    static String completionsJudgedByVit(ImageGpt ar, NDManager m, Palette palette, byte[] testCodes,
+                                         FashionMnist.Split test, Path vitFile) throws IOException {
+        if (!Files.isRegularFile(vitFile)) return "null";
+        int completed = 200, n = SIDE * SIDE;
+        Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+        Checkpoint.load(vit, vitFile);
+        int[] imgs = new int[completed];
+        for (int i = 0; i < completed; i++) imgs[i] = i;
+        int[][] comp = ImageGptEval.completeTopHalf(ar, m, testCodes, imgs, 1, 1.0, 0, SEED);
+        int[] pc = ImageGptEval.classify(vit, m, palette, comp, SIDE);
+        int[] po = ImageGptEval.classify(vit, m, palette, ImageGpt.sequences(testCodes, n, imgs), SIDE);
+        int agree = 0, right = 0;
+        for (int i = 0; i < completed; i++) {
+            if (pc[i] == test.label(i)) agree++;
+            if (po[i] == test.label(i)) right++;
+        }
+        System.out.printf("ViT on %d completions: %.3f agree with the label (ViT on the quantised originals %.3f)%n",
+                completed, agree / (double) completed, right / (double) completed);
+        return String.format("{\"images\": %d, \"completion_label_agreement\": %.4f, \"vit_accuracy_on_quantised_originals\": %.4f}",
+                completed, agree / (double) completed, right / (double) completed);
+    }
+
+    /**
+     * {@code ./course train imageGpt judge}: measures {@link #completionsJudgedByVit} for the shipped checkpoint and
+     * the shipped ViT and writes it into image_gpt.json's {@code completions_vit} entry (the rest is left as it is).
+     */
+    static void judge() throws Exception {
+        Path json = Course.checkpoint("image_gpt.json");
+        Path vitFile = Course.checkpoint("vit_fashion.safetensors");
+        String text = Files.readString(json, StandardCharsets.UTF_8);
+        withCompletions(text, "null");   // fails before any work when the file lacks the entry
+        try (NDManager m = NDManager.newBaseManager()) {
+            ImageGpt model = new ImageGpt(m, ImageGpt.fashion(), SEED);
+            Checkpoint.load(model, Course.checkpoint("image_gpt.safetensors"));
+            Palette palette = Palette.fromJson(json);
+            FashionMnist.Split test = FashionMnist.test();
+            String part = completionsJudgedByVit(model, m, palette, palette.encodeFashion(test, SIDE), test, vitFile);
+            String entry = part.equals("null") ? part
+                    : part.substring(0, part.length() - 1) + ", \"command\": \"./course train imageGpt judge\"}";
+            Files.writeString(json, withCompletions(text, entry), StandardCharsets.UTF_8);
+            System.out.println("wrote \"completions_vit\": " + entry + " into " + json);
+        }
+    }
+
+    /** image_gpt.json's text with its {@code completions_vit} entry (one line) replaced by {@code entry}. */
+    static String withCompletions(String json, String entry) throws IOException {
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^  \"completions_vit\": .*,$").matcher(json);
+        if (!line.find()) {
+            throw new IOException("image_gpt.json has no \"completions_vit\" line: retrain it with ./course train imageGpt");
+        }
+        return line.replaceFirst(java.util.regex.Matcher.quoteReplacement("  \"completions_vit\": " + entry + ","));
     }
 
     static void bench() throws Exception {
@@ -89,30 +153,7 @@ public final class TrainImageGpt {
             System.out.printf("linear probe: AR features %.4f, raw pixels %.4f%n", arProbe.testAccuracy(), rawProbe.testAccuracy());
 
             // completions judged by the lesson-01 ViT (when its checkpoint exists)
-            String vitPart = "null";
-            Path vitFile = dir.resolve("vit_fashion.safetensors");
-            double agreement = Double.NaN, vitOnOriginals = Double.NaN;
-            int completed = 200;
-            if (Files.isRegularFile(vitFile)) {
-                Vit vit = new Vit(m, Vit.fashionSmall(), 0);
-                Checkpoint.load(vit, vitFile);
-                int[] imgs = new int[completed];
-                for (int i = 0; i < completed; i++) imgs[i] = i;
-                int[][] comp = ImageGptEval.completeTopHalf(ar, m, testCodes, imgs, 1, 1.0, 0, SEED);
-                int[] pc = ImageGptEval.classify(vit, m, palette, comp, SIDE);
-                int[] po = ImageGptEval.classify(vit, m, palette, ImageGpt.sequences(testCodes, n, imgs), SIDE);
-                int agree = 0, right = 0;
-                for (int i = 0; i < completed; i++) {
-                    if (pc[i] == test.label(i)) agree++;
-                    if (po[i] == test.label(i)) right++;
-                }
-                agreement = agree / (double) completed;
-                vitOnOriginals = right / (double) completed;
-                vitPart = String.format("{\"images\": %d, \"completion_label_agreement\": %.4f, \"vit_accuracy_on_quantised_originals\": %.4f}",
-                        completed, agreement, vitOnOriginals);
-                System.out.printf("ViT on %d completions: %.3f agree with the label (ViT on the quantised originals %.3f)%n",
-                        completed, agreement, vitOnOriginals);
-            }
+            String vitPart = completionsJudgedByVit(ar, m, palette, testCodes, test, dir.resolve("vit_fashion.safetensors"));
             ImageGptEval.Timing t1 = ImageGptEval.benchmark(ar, m, 1, 1);
             ImageGptEval.Timing t16 = ImageGptEval.benchmark(ar, m, 16, 1);
             System.out.printf("sampling a full image: batch 1 cached %.2f s vs uncached %.2f s (%.1fx); batch 16 %.2f vs %.2f s (%.1fx)%n",
