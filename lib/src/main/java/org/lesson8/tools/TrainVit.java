@@ -10,6 +10,7 @@ import org.lesson8.train.MetricsLog;
 import org.lesson8.train.ModelSoup;
 import org.lesson8.train.Seeds;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,35 +70,53 @@ public final class TrainVit {
         return b.toString();
     }
 
+    /** What vit_fashion.json says of the checkpoint a continuation starts from: its command chain, steps, time. */
+    record Chain(String command, int steps, double seconds, String testAccuracy) {
+        /** The number of commands in the chain = the index of the next cycle. */
+        int cycles() {
+            return command.isEmpty() ? 0 : cyclesIn(command);
+        }
+
+        /** The chain of a run from scratch: nothing before it. */
+        static final Chain NONE = new Chain("", 0, 0, "");
+    }
+
+    /** Reads the chain behind the shipped checkpoint; {@code command} (e.g. vitSoup) names who needs it in the error. */
+    static Chain chainBefore(Path dir, String command) throws IOException {
+        Path file = dir.resolve("vit_fashion.safetensors");
+        Path jsonFile = dir.resolve("vit_fashion.json");
+        if (!Files.exists(file) || !Files.exists(jsonFile)) {
+            throw new IllegalStateException("./course train " + command + " continues from " + file
+                    + " and its JSON, which are missing: run ./course train vit first");
+        }
+        String json = Files.readString(jsonFile);
+        return new Chain(field(json, "command"), Integer.parseInt(field(json, "steps")),
+                Double.parseDouble(field(json, "train_seconds")), field(json, "test_accuracy"));
+    }
+
+    /** vit_fashion.json: the fields every cycle writes, the command chain, then {@code extra} (lines or ""). */
+    static String json(Vit.Config cfg, long parameters, int cycles, int steps, int batch, double seconds, double accuracy,
+                       String command, String extra) {
+        return String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
+                        + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
+                        + "  \"command\": \"%s\"%s\n}\n",
+                cfg.name(), cfg.toString(), parameters, seedFields(cycles), steps, batch, seconds, accuracy, command, extra);
+    }
+
     static void vit(int steps, double seconds, Cycle cycle) throws Exception {
         Path dir = Course.home().resolve("data").resolve("checkpoints");
         Path file = dir.resolve("vit_fashion.safetensors");
-        String before = "";
-        int stepsBefore = 0;
-        double secondsBefore = 0;
-        int cycleIndex = 0;
-        String jsonBefore = null;
-        if (cycle != Cycle.SCRATCH) {
-            Path jsonFile = dir.resolve("vit_fashion.json");
-            if (!Files.exists(file) || !Files.exists(jsonFile)) {
-                throw new IllegalStateException("./course train " + cycle.command + " continues from " + file
-                        + " and its JSON, which are missing: run ./course train vit first");
-            }
-            jsonBefore = Files.readString(jsonFile);
-            stepsBefore = Integer.parseInt(field(jsonBefore, "steps"));
-            secondsBefore = Double.parseDouble(field(jsonBefore, "train_seconds"));
-            before = field(jsonBefore, "command") + " && ";
-            cycleIndex = cyclesIn(field(jsonBefore, "command"));
-        }
+        Chain before = cycle == Cycle.SCRATCH ? Chain.NONE : chainBefore(dir, cycle.command);
+        int cycleIndex = before.cycles();
         long seed = FIRST_SEED + cycleIndex;
         Seeds.seed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
             Vit.Config cfg = Vit.fashionSmall();
             Vit model = new Vit(m, cfg, seed);
-            if (jsonBefore != null) {
+            if (cycle != Cycle.SCRATCH) {
                 Checkpoint.load(model, file);
-                System.out.printf("continuing from %s (%d steps, %s), cycle %d, seed %d%n", file, stepsBefore,
-                        field(jsonBefore, "test_accuracy"), cycleIndex, seed);
+                System.out.printf("continuing from %s (%d steps, %s), cycle %d, seed %d%n", file, before.steps(),
+                        before.testAccuracy(), cycleIndex, seed);
             }
             FashionTraining.Recipe recipe = cycle.recipe;
             FashionMnist.Split train = FashionMnist.train();
@@ -109,17 +128,14 @@ public final class TrainVit {
             double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Path logFile = dir.resolve("vit_fashion-log.csv");
-            if (jsonBefore != null && Files.exists(logFile)) {
-                log.appendCsv(logFile, stepsBefore);   // one curve for both cycles
+            if (cycle != Cycle.SCRATCH && Files.exists(logFile)) {
+                log.appendCsv(logFile, before.steps());   // one curve for all cycles
             } else {
                 log.writeCsv(logFile);
             }
-            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
-                            + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
-                            + "  \"command\": \"%s./course train %s %d\"\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), seedFields(cycleIndex + 1), stepsBefore + log.size(),
-                    recipe.batch(), secondsBefore + secs, acc, before, cycle.command, steps);
-            Files.writeString(dir.resolve("vit_fashion.json"), json, StandardCharsets.UTF_8);
+            String command = (cycle == Cycle.SCRATCH ? "" : before.command() + " && ") + "./course train " + cycle.command + " " + steps;
+            Files.writeString(dir.resolve("vit_fashion.json"), json(cfg, model.parameterCount(), cycleIndex + 1,
+                    before.steps() + log.size(), recipe.batch(), before.seconds() + secs, acc, command, ""), StandardCharsets.UTF_8);
             System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
         }
     }
@@ -159,16 +175,8 @@ public final class TrainVit {
     static void soup(int steps, int count) throws Exception {
         Path dir = Course.home().resolve("data").resolve("checkpoints");
         Path file = dir.resolve("vit_fashion.safetensors");
-        Path jsonFile = dir.resolve("vit_fashion.json");
-        if (!Files.exists(file) || !Files.exists(jsonFile)) {
-            throw new IllegalStateException("./course train vitSoup fine-tunes copies of " + file
-                    + " and its JSON, which are missing: run ./course train vit first");
-        }
-        String jsonBefore = Files.readString(jsonFile);
-        int stepsBefore = Integer.parseInt(field(jsonBefore, "steps"));
-        double secondsBefore = Double.parseDouble(field(jsonBefore, "train_seconds"));
-        String before = field(jsonBefore, "command");
-        int cycleIndex = cyclesIn(before);
+        Chain before = chainBefore(dir, "vitSoup");
+        int cycleIndex = before.cycles();
         List<Ingredient> plan = soupPlan(steps, count, FIRST_SEED + cycleIndex);
         Vit.Config cfg = Vit.fashionSmall();
         FashionMnist.Split train = FashionMnist.train();
@@ -181,8 +189,8 @@ public final class TrainVit {
         StringBuilder entries = new StringBuilder();
         int stepsDone = 0;
         double seconds = 0;
-        System.out.printf("soup of %d copies of %s (%d steps, %s), cycle %d%n", count, file, stepsBefore,
-                field(jsonBefore, "test_accuracy"), cycleIndex);
+        System.out.printf("soup of %d copies of %s (%d steps, %s), cycle %d%n", count, file, before.steps(),
+                before.testAccuracy(), cycleIndex);
         for (int i = 0; i < plan.size(); i++) {
             Ingredient ing = plan.get(i);
             Seeds.seed(ing.seed());
@@ -213,14 +221,11 @@ public final class TrainVit {
             double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Files.copy(soupLog, dir.resolve("vit_fashion-soup-log.csv"), StandardCopyOption.REPLACE_EXISTING);
-            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
-                            + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
-                            + "  \"command\": \"%s && ./course train vitSoup %d %d\",\n"
-                            + "  \"soup\": \"uniform mean of the weights of these fine-tuned copies (curves: vit_fashion-soup-log.csv)\",\n"
-                            + "  \"soup_ingredients\": [\n    %s]\n}\n",
-                    cfg.name(), cfg.toString(), model.parameterCount(), seedFields(cycleIndex + 1), stepsBefore + stepsDone,
-                    plan.get(0).cycle().recipe.batch(), secondsBefore + seconds, acc, before, steps, count, entries);
-            Files.writeString(jsonFile, json, StandardCharsets.UTF_8);
+            String extra = ",\n  \"soup\": \"uniform mean of the weights of these fine-tuned copies (curves: vit_fashion-soup-log.csv)\",\n"
+                    + "  \"soup_ingredients\": [\n    " + entries + "]";
+            Files.writeString(dir.resolve("vit_fashion.json"), json(cfg, model.parameterCount(), cycleIndex + 1,
+                    before.steps() + stepsDone, plan.get(0).cycle().recipe.batch(), before.seconds() + seconds, acc,
+                    before.command() + " && ./course train vitSoup " + steps + " " + count, extra), StandardCharsets.UTF_8);
             System.out.printf("saved %s (%d bytes): the soup of %d copies has test accuracy %.4f%n", file, Files.size(file),
                     count, acc);
         }

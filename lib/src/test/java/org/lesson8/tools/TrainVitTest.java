@@ -1,6 +1,11 @@
 package org.lesson8.tools;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lesson8.models.Vit;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -52,5 +57,23 @@ class TrainVitTest {
         // the soup is one more command of the chain: the next cycle's seed follows it
         assertEquals(5, TrainVit.cyclesIn("./course train vit 18000 && ./course train vitMore 12000"
                 + " && ./course train vitMore 12000 && ./course train vitSoup 6000 4 && ./course train vitMore 100"));
+    }
+
+    @Test
+    void aContinuationReadsTheChainThatTheJsonOfThePreviousCycleWrote(@TempDir Path dir) throws Exception {
+        IllegalStateException missing = assertThrows(IllegalStateException.class, () -> TrainVit.chainBefore(dir, "vitSoup"));
+        assertTrue(missing.getMessage().contains("./course train vitSoup continues from")
+                && missing.getMessage().contains("run ./course train vit first"), missing.getMessage());
+        String json = TrainVit.json(Vit.fashionSmall(), 305034, 3, 42000, 128, 14572.4, 0.90754,
+                "./course train vit 18000 && ./course train vitMore 12000 && ./course train vitMore 12000",
+                ",\n  \"soup_ingredients\": [\n    {\"cycle\": \"vitMore\", \"steps\": 6000, \"test_accuracy\": 0.9107}]");
+        Files.writeString(dir.resolve("vit_fashion.json"), json);
+        Files.writeString(dir.resolve("vit_fashion.safetensors"), "weights are not read here");
+        TrainVit.Chain chain = TrainVit.chainBefore(dir, "vitSoup");
+        assertEquals(new TrainVit.Chain("./course train vit 18000 && ./course train vitMore 12000 && ./course train vitMore 12000",
+                42000, 14572, "0.9075"), chain, "top-level fields win over the ingredients' fields of the same name");
+        assertEquals(3, chain.cycles());
+        assertEquals(0, TrainVit.Chain.NONE.cycles(), "a run from scratch is cycle 0 and uses seed 42");
+        assertTrue(json.contains("\"seed\": 42, \"seed_per_cycle\": [42, 43, 44]"), json);
     }
 }
