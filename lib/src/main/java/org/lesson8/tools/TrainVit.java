@@ -123,7 +123,7 @@ public final class TrainVit {
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            FashionTraining.train(model, train, recipe, steps, seconds, seed, log, progress(model, m, test, log, t0));
+            FashionTraining.train(model, train, recipe, steps, seconds, seed, log, progress(model, m, test, log, t0, steps));
             double secs = (System.nanoTime() - t0) / 1e9;
             double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
@@ -140,14 +140,17 @@ public final class TrainVit {
         }
     }
 
-    /** Prints the loss every 500 steps and the test accuracy every 3000 (a run of hours shows that it is alive). */
-    private static IntConsumer progress(Vit model, NDManager m, FashionMnist.Split test, MetricsLog log, long t0) {
+    /**
+     * Prints the loss every 500 steps and the test accuracy every 3000 (a run of hours shows that it is alive), except
+     * at the last of {@code steps}: the caller evaluates the finished model itself.
+     */
+    private static IntConsumer progress(Vit model, NDManager m, FashionMnist.Split test, MetricsLog log, long t0, int steps) {
         return step -> {
             if (step % 500 == 0) {
                 System.out.printf("step %d  loss %.4f  train_acc %.3f  %.0f s%n", step, log.tailMean("loss", 100),
                         log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
             }
-            if (step % 3000 == 0) {
+            if (step % 3000 == 0 && step < steps) {
                 System.out.printf("  test accuracy %.4f%n", FashionTraining.evaluate(model, m, test, 10000).accuracy());
             }
         };
@@ -181,7 +184,8 @@ public final class TrainVit {
         Vit.Config cfg = Vit.fashionSmall();
         FashionMnist.Split train = FashionMnist.train();
         FashionMnist.Split test = FashionMnist.test();
-        // the copies and the soup's curve go to a work folder; the checkpoint is replaced only when the soup is done
+        // the copies (kept there to look at) and the soup's curve go to a work folder; the checkpoint is replaced only
+        // when the soup is done
         Path work = Course.home().resolve("target").resolve("vit-soup");
         Files.createDirectories(work);
         Path soupLog = work.resolve("vit_fashion-soup-log.csv");
@@ -202,7 +206,7 @@ public final class TrainVit {
                 MetricsLog log = new MetricsLog();
                 long t0 = System.nanoTime();
                 FashionTraining.train(model, train, ing.cycle().recipe, ing.steps(), 1e9, ing.seed(), log,
-                        progress(model, m, test, log, t0));
+                        progress(model, m, test, log, t0, ing.steps()));
                 seconds += (System.nanoTime() - t0) / 1e9;
                 double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
                 System.out.printf("ingredient %d: test accuracy %.4f%n", i + 1, acc);
