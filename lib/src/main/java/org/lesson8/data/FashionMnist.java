@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Random;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
@@ -111,6 +112,30 @@ public final class FashionMnist {
             for (int j = 0; j < idx.length; j++) {
                 int base = idx[j] * PIXELS;
                 for (int k = 0; k < PIXELS; k++) v[j * PIXELS + k] = (images[base + k] & 0xff) / 255f;
+            }
+            return m.create(v, new Shape(idx.length, 1, SIZE, SIZE));
+        }
+
+        /**
+         * Images idx as (n, 1, 28, 28) in [0, 1], each shifted by a random offset of up to {@code maxShift} pixels
+         * in x and y (zero padding) and, when {@code flip}, mirrored horizontally with probability 1/2.
+         */
+        public NDArray augmented(NDManager m, int[] idx, int maxShift, boolean flip, Random rng) {
+            float[] v = new float[idx.length * PIXELS];
+            for (int j = 0; j < idx.length; j++) {
+                int base = idx[j] * PIXELS;
+                int dx = maxShift > 0 ? rng.nextInt(2 * maxShift + 1) - maxShift : 0;
+                int dy = maxShift > 0 ? rng.nextInt(2 * maxShift + 1) - maxShift : 0;
+                boolean mirror = flip && rng.nextBoolean();
+                for (int y = 0; y < SIZE; y++) {
+                    int sy = y + dy;
+                    if (sy < 0 || sy >= SIZE) continue;
+                    for (int x = 0; x < SIZE; x++) {
+                        int sx = (mirror ? SIZE - 1 - x : x) + dx;
+                        if (sx < 0 || sx >= SIZE) continue;
+                        v[j * PIXELS + y * SIZE + x] = (images[base + sy * SIZE + sx] & 0xff) / 255f;
+                    }
+                }
             }
             return m.create(v, new Shape(idx.length, 1, SIZE, SIZE));
         }

@@ -1,5 +1,10 @@
 package org.lesson8.tools;
 
+import org.lesson8.train.ClassifierTraining;
+import org.lesson8.eval.ClassifierEval;
+import org.lesson8.lessons.ImageGptLesson;
+import org.lesson8.lessons.DitLesson;
+import org.lesson8.lessons.ClipLesson;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,9 +13,8 @@ import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Clip;
 import org.lesson8.models.Dit;
-import org.lesson8.models.FashionTraining;
 import org.lesson8.models.ImageGpt;
-import org.lesson8.models.ImageGptEval;
+import org.lesson8.lessons.ImageGptLesson;
 import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.models.SmallCnn;
@@ -91,11 +95,11 @@ public final class Benchmark {
         double[] out = new double[runs];
         try (NDManager sub = m.newSubManager()) {
             Module model = vit ? new Vit(sub, cfg, 1) : new SmallCnn(sub, 1);
-            var recipe = vit ? FashionTraining.Recipe.vit() : FashionTraining.Recipe.cnn();
-            FashionTraining.train(model, train, recipe, 5, 1e9, 1, new MetricsLog(), null); // warm-up
+            var recipe = vit ? ClassifierTraining.Recipe.vit() : ClassifierTraining.Recipe.cnn();
+            ClassifierTraining.train(model, train, recipe, 5, 1e9, 1, new MetricsLog(), null); // warm-up
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                FashionTraining.train(model, train, recipe, steps, 1e9, r, new MetricsLog(), null);
+                ClassifierTraining.train(model, train, recipe, steps, 1e9, r, new MetricsLog(), null);
                 out[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
             }
         }
@@ -106,10 +110,10 @@ public final class Benchmark {
         double[] out = new double[runs];
         try (NDManager sub = m.newSubManager()) {
             Vit v = new Vit(sub, cfg, 1);
-            FashionTraining.evaluate(v, sub, test, 1000);
+            ClassifierEval.evaluate(v, sub, test, 1000);
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                FashionTraining.evaluate(v, sub, test, 3000);
+                ClassifierEval.evaluate(v, sub, test, 3000);
                 out[r] = 3000 / ((System.nanoTime() - t) / 1e9);
             }
         }
@@ -131,14 +135,14 @@ public final class Benchmark {
             Arrays.fill(logVar, -4f);
             int[] labels = new int[n];
             for (int i = 0; i < n; i++) labels[i] = i % 10;
-            LatentDiffusion.Latents lat = new LatentDiffusion.Latents(mean, logVar, labels, new long[] {4, 7, 7});
-            LatentDiffusion.Recipe recipe = LatentDiffusion.Recipe.dit();
+            DitLesson.Latents lat = new DitLesson.Latents(mean, logVar, labels, new long[] {4, 7, 7});
+            DitLesson.Recipe recipe = DitLesson.Recipe.dit();
             int steps = STEPS;
-            ld.trainDit(lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
+            DitLesson.trainDit(ld, lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
             double[] ips = new double[runs];
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                ld.trainDit(lat, recipe, steps, 1e9, r, new MetricsLog(), null, null);
+                DitLesson.trainDit(ld, lat, recipe, steps, 1e9, r, new MetricsLog(), null, null);
                 ips[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
             }
             double flops = 3 * 2 * cfg.forwardMacs();
@@ -171,13 +175,13 @@ public final class Benchmark {
             byte[] codes = new byte[512 * n];
             Random rng = new Random(2);
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) rng.nextInt(cfg.vocab());
-            ImageGptEval.Recipe recipe = ImageGptEval.Recipe.standard();
+            ImageGptLesson.Recipe recipe = ImageGptLesson.Recipe.standard();
             int steps = STEPS;
-            ImageGptEval.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
+            ImageGptLesson.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
             double[] sps = new double[runs];
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                ImageGptEval.train(model, codes, recipe, steps, 1e9, r, new MetricsLog(), null);
+                ImageGptLesson.train(model, codes, recipe, steps, 1e9, r, new MetricsLog(), null);
                 sps[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
             }
             double l = n, d = cfg.dim();
@@ -189,7 +193,7 @@ public final class Benchmark {
             double[] speedup = new double[Math.min(runs, 3)];
             double[] cachedRate = new double[speedup.length];
             for (int r = 0; r < speedup.length; r++) {
-                ImageGptEval.Timing t = ImageGptEval.benchmark(model, sub, 8, r);
+                ImageGptLesson.Timing t = ImageGptLesson.benchmark(model, sub, 8, r);
                 speedup[r] = t.speedup();
                 cachedRate[r] = 8 / t.cachedSeconds();
             }
@@ -215,7 +219,7 @@ public final class Benchmark {
             double[] start = new double[2];
             // one training run (one optimizer, one schedule), sampled from inside: after a GC, at the end of the
             // warm-up and then every tenth of the rest
-            FashionTraining.train(v, train, FashionTraining.Recipe.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
+            ClassifierTraining.train(v, train, ClassifierTraining.Recipe.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
                 if (step < warmup || (step - warmup) % every != 0) return;
                 System.gc();
                 int i = (step - warmup) / every;
@@ -274,11 +278,11 @@ public final class Benchmark {
             imageGptRows(m, mm.median, runs);
             double[] clip = new double[runs];
             for (int r = 0; r < runs; r++) {
-                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), 5, 500).trainPairsPerSecond();
+                clip[r] = ClipLesson.benchmark(m, Clip.course(), ClipLesson.Recipe.standard(), 5, 500).trainPairsPerSecond();
             }
-            add("train CLIP (" + Clip.course().name() + "), batch " + Clip.Recipe.standard().batch(), "pairs/s", clip, "");
+            add("train CLIP (" + Clip.course().name() + "), batch " + ClipLesson.Recipe.standard().batch(), "pairs/s", clip, "");
         }
-        add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {Clip.peakRssMb()}, "");
+        add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {ClipLesson.peakRssMb()}, "");
         Path dir = Course.home().resolve("target").resolve("bench");
         Files.createDirectories(dir);
         StringBuilder md = new StringBuilder("# Benchmark\n\nMachine: ").append(machine).append("\n\n| what | median | unit | min | max | note |\n|---|---:|---|---:|---:|---|\n");

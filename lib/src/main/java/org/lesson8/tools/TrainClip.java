@@ -1,5 +1,6 @@
 package org.lesson8.tools;
 
+import org.lesson8.lessons.ClipLesson;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedShapes;
@@ -30,7 +31,7 @@ public final class TrainClip {
         if (args.length > 0 && args[0].equals("bench")) {
             int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
             try (NDManager m = NDManager.newBaseManager()) {
-                System.out.println(Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), steps, 2000));
+                System.out.println(ClipLesson.benchmark(m, Clip.course(), ClipLesson.Recipe.standard(), steps, 2000));
             }
             return;
         }
@@ -41,28 +42,28 @@ public final class TrainClip {
         try (NDManager m = NDManager.newBaseManager()) {
             Clip.Config cfg = Clip.course();
             Clip model = new Clip(m, cfg, SEED);
-            Clip.Recipe recipe = Clip.Recipe.standard();
+            ClipLesson.Recipe recipe = ClipLesson.Recipe.standard();
             FashionMnist.Split test = FashionMnist.test();
             CaptionedShapes shapes = new CaptionedShapes(cfg.imageSize(), SHAPES_SEED);
-            Clip.Pairs pairs = new Clip.Pairs(FashionMnist.train(), shapes, SEED);
+            ClipLesson.Pairs pairs = new ClipLesson.Pairs(FashionMnist.train(), shapes, SEED);
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            Clip.train(model, pairs, recipe, steps, seconds, log, step -> {
+            ClipLesson.train(model, pairs, recipe, steps, seconds, log, step -> {
                 if (step % 100 == 0) {
                     System.out.printf("step %d  loss %.4f  i2t %.3f  scale %.2f  %.0f s%n", step, log.tailMean("loss", 100),
                             log.tailMean("i2t_acc", 100), model.scaleValue(), (System.nanoTime() - t0) / 1e9);
                 }
                 if (step % 1000 == 0) {
-                    Clip.ZeroShotResult z = model.evaluateFashion(m, test, 2000);
-                    Clip.ShapeRetrieval h = model.shapeRetrieval(m, shapes, 400, true);
+                    ClipLesson.ZeroShotResult z = ClipLesson.evaluateFashion(model, m, test, 2000);
+                    ClipLesson.ShapeRetrieval h = ClipLesson.shapeRetrieval(model, m, shapes, 400, true);
                     System.out.printf("  zero-shot %.4f / ensemble %.4f (2000 test images); held-out i2t %.3f (chance %.3f), t2i %.3f (chance %.3f)%n",
                             z.singlePrompt(), z.ensemble(), h.imageToText(), h.imageToTextChance(), h.textToImage(), h.textToImageChance());
                 }
             });
             double secs = (System.nanoTime() - t0) / 1e9;
-            Clip.ZeroShotResult z = model.evaluateFashion(m, test, 10000);
-            Clip.ShapeRetrieval h = model.shapeRetrieval(m, shapes, 1000, true);
-            Clip.ShapeRetrieval seen = model.shapeRetrieval(m, shapes, 1000, false);
+            ClipLesson.ZeroShotResult z = ClipLesson.evaluateFashion(model, m, test, 10000);
+            ClipLesson.ShapeRetrieval h = ClipLesson.shapeRetrieval(model, m, shapes, 1000, true);
+            ClipLesson.ShapeRetrieval seen = ClipLesson.shapeRetrieval(model, m, shapes, 1000, false);
             Path file = dir.resolve("clip.safetensors");
             Checkpoint.save(model, file);
             log.writeCsv(dir.resolve("clip-log.csv"));

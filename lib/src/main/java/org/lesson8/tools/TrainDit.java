@@ -1,5 +1,6 @@
 package org.lesson8.tools;
 
+import org.lesson8.lessons.DitLesson;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
@@ -35,15 +36,15 @@ public final class TrainDit {
             FashionMnist.Split train = FashionMnist.train();
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, Course.checkpoint("vae.safetensors"));
-            LatentDiffusion.Latents lat = LatentDiffusion.encode(vae, m, train, train.size);
+            DitLesson.Latents lat = DitLesson.encode(vae, m, train, train.size);
             System.out.printf("encoded %d training images with the VAE (latent scale %.4f)%n", lat.size(), vae.scale());
             Dit dit = new Dit(m, Dit.fashion(), seed);
             LatentDiffusion ld = new LatentDiffusion(vae, dit);
             MetricsLog log = new MetricsLog();
             long t1 = System.nanoTime();
-            Ema ema = new Ema(dit, LatentDiffusion.Recipe.emaDecay());
+            Ema ema = new Ema(dit, DitLesson.Recipe.emaDecay());
             Dit snapshot = new Dit(m, Dit.fashion(), seed);
-            var loop = ld.trainDit(lat, LatentDiffusion.Recipe.dit(), ditSteps, seconds, seed, log, ema, step -> {
+            var loop = DitLesson.trainDit(ld, lat, DitLesson.Recipe.dit(), ditSteps, seconds, seed, log, ema, step -> {
                 if (step % 500 == 0 && step < ditSteps) {
                     // a snapshot of the EMA weights, so that a run that dies is not lost (dit-partial.json says where)
                     try {
@@ -71,8 +72,8 @@ public final class TrainDit {
                             + "  \"ema_decay\": %.4f,\n  \"batch\": %d,\n  \"lr\": %.1e,\n  \"seed\": %d,\n  \"vae\": \"vae.safetensors (latent scale %.5f)\",\n"
                             + "  \"command\": \"./course train dit %d\"\n}\n",
                     dit.config.toString(), dit.parameterCount(), log.size(), loop.optim().skipped(), ditSeconds,
-                    log.tailMean("mse", 200), LatentDiffusion.Recipe.emaDecay(), LatentDiffusion.Recipe.dit().batch(),
-                    LatentDiffusion.Recipe.dit().lr(), seed, vae.scale(), ditSteps);
+                    log.tailMean("mse", 200), DitLesson.Recipe.emaDecay(), DitLesson.Recipe.dit().batch(),
+                    DitLesson.Recipe.dit().lr(), seed, vae.scale(), ditSteps);
             Files.writeString(dir.resolve("dit.json"), json, StandardCharsets.UTF_8);
             for (String f : new String[] {"dit-partial.safetensors", "dit-partial-log.csv", "dit-partial.json"}) {
                 Files.deleteIfExists(dir.resolve(f));

@@ -1,5 +1,7 @@
 package org.lesson8.tools;
 
+import org.lesson8.lessons.DitLesson;
+import org.lesson8.eval.ClassJudge;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
@@ -42,12 +44,12 @@ public final class TrainDitEval {
             int[] all = new int[test.size];
             for (int i = 0; i < all.length; i++) all[i] = i;
             NDArray real = test.images(m, all);
-            LatentDiffusion.Judged judgedReal = LatentDiffusion.judge(vit, m, real);
+            ClassJudge.Judged judgedReal = new ClassJudge(vit).judge(m, real);
             real.close();
             StringBuilder csv = new StringBuilder("guidance,samples,ddim_steps,vit_class_accuracy,frechet_distance,within_class_spread,seconds\n");
             for (double s : GUIDANCE) {
                 long t0 = System.nanoTime();
-                LatentDiffusion.Quality q = ld.quality(vit, m, judgedReal, test.labelArray(), perClass, s, steps, 1000, 250);
+                DitLesson.Quality q = DitLesson.quality(ld, new ClassJudge(vit), m, judgedReal, test.labelArray(), perClass, s, steps, 1000, 250);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "guidance %.0f: %d samples, ViT says their class %.1f%%, Fréchet distance %.2f, spread %.2f  (%.0f s)%n",
                         s, q.samples(), 100 * q.accuracy(), q.frechet(), q.spread(), secs);

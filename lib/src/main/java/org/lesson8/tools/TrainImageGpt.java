@@ -1,11 +1,12 @@
 package org.lesson8.tools;
 
+import org.lesson8.lessons.ImageGptLesson;
+import org.lesson8.eval.LinearProbe;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.ImageGpt;
-import org.lesson8.models.ImageGptEval;
-import org.lesson8.models.LinearProbe;
+import org.lesson8.lessons.ImageGptLesson;
 import org.lesson8.models.Palette;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
@@ -64,9 +65,9 @@ public final class TrainImageGpt {
         Checkpoint.load(vit, vitFile);
         int[] imgs = new int[completed];
         for (int i = 0; i < completed; i++) imgs[i] = i;
-        int[][] comp = ImageGptEval.completeTopHalf(ar, m, testCodes, imgs, 1, 1.0, 0, SEED);
-        int[] pc = ImageGptEval.classify(vit, m, palette, comp, SIDE);
-        int[] po = ImageGptEval.classify(vit, m, palette, ImageGpt.sequences(testCodes, n, imgs), SIDE);
+        int[][] comp = ImageGptLesson.completeTopHalf(ar, m, testCodes, imgs, 1, 1.0, 0, SEED);
+        int[] pc = ImageGptLesson.classify(vit, m, palette, comp, SIDE);
+        int[] po = ImageGptLesson.classify(vit, m, palette, ImageGpt.sequences(testCodes, n, imgs), SIDE);
         int agree = 0, right = 0;
         for (int i = 0; i < completed; i++) {
             if (pc[i] == test.label(i)) agree++;
@@ -114,7 +115,7 @@ public final class TrainImageGpt {
             ImageGpt model = new ImageGpt(m, ImageGpt.fashion(), SEED);
             Checkpoint.load(model, Course.checkpoint("image_gpt.safetensors"));
             for (int b : new int[] {1, 16}) {
-                ImageGptEval.Timing t = ImageGptEval.benchmark(model, m, b, 1);
+                ImageGptLesson.Timing t = ImageGptLesson.benchmark(model, m, b, 1);
                 System.out.printf("batch %2d: cached %.2f s, uncached %.2f s, speed-up %.1fx, identical samples %s%n",
                         b, t.cachedSeconds(), t.uncachedSeconds(), t.speedup(), t.identical());
             }
@@ -142,20 +143,20 @@ public final class TrainImageGpt {
             Checkpoint.save(ar, dir.resolve("image_gpt.safetensors"));
             log.writeCsv(dir.resolve("image_gpt-log.csv"));
             long e0 = System.nanoTime();
-            double nll = ImageGptEval.nll(ar, m, testCodes, test.size);
+            double nll = ImageGptLesson.nll(ar, m, testCodes, test.size);
             System.out.printf("test NLL %.4f bits/dim (independent-position baseline %.4f) in %.0f s%n",
                     ImageGpt.bitsPerDim(nll), ImageGpt.bitsPerDim(baseline), (System.nanoTime() - e0) / 1e9);
             int probeTrain = 10000, probeSteps = 3000;
-            LinearProbe.Result arProbe = ImageGptEval.probe(ar, null, m, trainCodes, train.labelArray(), testCodes,
+            LinearProbe.Result arProbe = ImageGptLesson.probe(ar, null, m, trainCodes, train.labelArray(), testCodes,
                     test.labelArray(), probeTrain, test.size, probeSteps, SEED);
-            LinearProbe.Result rawProbe = ImageGptEval.probe(null, palette, m, trainCodes, train.labelArray(), testCodes,
+            LinearProbe.Result rawProbe = ImageGptLesson.probe(null, palette, m, trainCodes, train.labelArray(), testCodes,
                     test.labelArray(), probeTrain, test.size, probeSteps, SEED);
             System.out.printf("linear probe: AR features %.4f, raw pixels %.4f%n", arProbe.testAccuracy(), rawProbe.testAccuracy());
 
             // completions judged by the lesson-01 ViT (when its checkpoint exists)
             String vitPart = completionsJudgedByVit(ar, m, palette, testCodes, test, dir.resolve("vit_fashion.safetensors"));
-            ImageGptEval.Timing t1 = ImageGptEval.benchmark(ar, m, 1, 1);
-            ImageGptEval.Timing t16 = ImageGptEval.benchmark(ar, m, 16, 1);
+            ImageGptLesson.Timing t1 = ImageGptLesson.benchmark(ar, m, 1, 1);
+            ImageGptLesson.Timing t16 = ImageGptLesson.benchmark(ar, m, 16, 1);
             System.out.printf("sampling a full image: batch 1 cached %.2f s vs uncached %.2f s (%.1fx); batch 16 %.2f vs %.2f s (%.1fx)%n",
                     t1.cachedSeconds(), t1.uncachedSeconds(), t1.speedup(), t16.cachedSeconds(), t16.uncachedSeconds(), t16.speedup());
 
@@ -167,7 +168,7 @@ public final class TrainImageGpt {
             if (bertSteps > 0) {
                 Checkpoint.save(bert, dir.resolve("image_gpt_bert.safetensors"));
                 blog.writeCsv(dir.resolve("image_gpt_bert-log.csv"));
-                bertProbe = ImageGptEval.probe(bert, null, m, trainCodes, train.labelArray(), testCodes, test.labelArray(),
+                bertProbe = ImageGptLesson.probe(bert, null, m, trainCodes, train.labelArray(), testCodes, test.labelArray(),
                         probeTrain, test.size, probeSteps, SEED);
                 System.out.printf("linear probe: BERT features %.4f%n", bertProbe.testAccuracy());
             }
@@ -177,7 +178,7 @@ public final class TrainImageGpt {
             json.append(String.format("  \"palette\": %s,\n  \"palette_note\": \"k-means (k=%d) on grey values of 2000 training images downsampled to %dx%d\",\n",
                     palette.toJson(), COLOURS, SIDE, SIDE));
             json.append(String.format("  \"recipe\": \"%s\",\n  \"steps\": %d,\n  \"train_seconds\": %.0f,\n",
-                    ImageGptEval.Recipe.standard(), log.size(), arSecs));
+                    ImageGptLesson.Recipe.standard(), log.size(), arSecs));
             json.append(String.format("  \"test_bits_per_dim\": %.4f,\n  \"baseline_independent_bits_per_dim\": %.4f,\n",
                     ImageGpt.bitsPerDim(nll), ImageGpt.bitsPerDim(baseline)));
             json.append(String.format("  \"probe\": {\"train_images\": %d, \"test_images\": %d, \"steps\": %d, \"layer\": %d, "
@@ -200,7 +201,7 @@ public final class TrainImageGpt {
 
     private static double fit(ImageGpt model, byte[] codes, int steps, double seconds, MetricsLog log, String tag) {
         long t0 = System.nanoTime();
-        TrainLoop loop = ImageGptEval.train(model, codes, ImageGptEval.Recipe.standard(), steps, seconds, SEED, log, step -> {
+        TrainLoop loop = ImageGptLesson.train(model, codes, ImageGptLesson.Recipe.standard(), steps, seconds, SEED, log, step -> {
             if (step % 100 == 0 || (step < 100 && step % 20 == 0)) {
                 System.out.printf("%s step %d  loss %.4f nats  %.3f bits/dim  %.0f s%n", tag, step, log.tailMean("loss", 100),
                         log.tailMean("bits_per_dim", 100), (System.nanoTime() - t0) / 1e9);

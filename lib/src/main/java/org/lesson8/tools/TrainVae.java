@@ -1,5 +1,6 @@
 package org.lesson8.tools;
 
+import org.lesson8.lessons.DitLesson;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
@@ -39,15 +40,15 @@ public final class TrainVae {
             Vae vae = new Vae(m, Vae.fashion(), seed);
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            LatentDiffusion.trainVae(vae, train, LatentDiffusion.Recipe.vae(), steps, 1e9, seed, log, step -> {
+            DitLesson.trainVae(vae, train, DitLesson.Recipe.vae(), steps, 1e9, seed, log, step -> {
                 if (step % 250 == 0) {
                     System.out.printf("vae step %d  loss %.2f  rec %.2f  kl %.1f  %.0f s%n", step, log.tailMean("loss", 50),
                             log.tailMean("reconstruction", 50), log.tailMean("kl", 50), (System.nanoTime() - t0) / 1e9);
                 }
             });
             secs = (System.nanoTime() - t0) / 1e9;
-            LatentDiffusion.Latents lat = LatentDiffusion.encode(vae, m, train, 10000);
-            LatentDiffusion.measureScale(vae, m, lat, 10000, seed);
+            DitLesson.Latents lat = DitLesson.encode(vae, m, train, 10000);
+            DitLesson.measureScale(vae, m, lat, 10000, seed);
             Checkpoint.save(vae, dir.resolve("vae.safetensors"));
             log.writeCsv(dir.resolve("vae-log.csv"));
         }
@@ -65,7 +66,7 @@ public final class TrainVae {
             String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n"
                             + "  \"seed\": 42,\n  \"train_seconds\": %s,\n  \"test_mse_per_pixel\": %.5f,\n  \"latent_scale\": %.5f,\n"
                             + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount() - 1, steps,
-                    LatentDiffusion.Recipe.vae().batch(), Double.isNaN(trainSeconds) ? "null" : String.format(Locale.ROOT, "%.0f", trainSeconds),
+                    DitLesson.Recipe.vae().batch(), Double.isNaN(trainSeconds) ? "null" : String.format(Locale.ROOT, "%.0f", trainSeconds),
                     testMse, vae.scale(), steps);
             Files.writeString(dir.resolve("vae.json"), json, StandardCharsets.UTF_8);
             System.out.printf("VAE: %d steps, test MSE per pixel ([-1, 1] range) %.4f, latent scale %.4f%n", steps, testMse, vae.scale());

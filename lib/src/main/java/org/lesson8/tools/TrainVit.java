@@ -1,9 +1,10 @@
 package org.lesson8.tools;
 
+import org.lesson8.train.ClassifierTraining;
+import org.lesson8.eval.ClassifierEval;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
-import org.lesson8.models.FashionTraining;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.MetricsLog;
@@ -22,8 +23,8 @@ import java.util.function.IntConsumer;
 /**
  * {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01, from scratch (seed 42).
  * {@code ./course train vitMore [steps] [seconds]}: one more cosine cycle from that checkpoint (a warm restart,
- * {@link FashionTraining.Recipe#vitMore}); {@code ./course train vitPolish [steps] [seconds]}: a short last cycle
- * without augmentation ({@link FashionTraining.Recipe#vitPolish}). Each continuation replaces the checkpoint; cycle k
+ * {@link ClassifierTraining.Recipe#vitMore}); {@code ./course train vitPolish [steps] [seconds]}: a short last cycle
+ * without augmentation ({@link ClassifierTraining.Recipe#vitPolish}). Each continuation replaces the checkpoint; cycle k
  * (counting from 0) uses seed 42 + k, and the JSON names every command of the chain, in order.
  * {@code ./course train vitSoup [steps] [ingredients]}: fine-tunes several copies of the checkpoint (alternately a
  * warm restart and a cycle without augmentation, each with its own seed) and replaces it by the mean of their
@@ -34,14 +35,14 @@ public final class TrainVit {
 
     /** The kinds of cycle: from scratch, a warm restart, a last cycle without augmentation. */
     enum Cycle {
-        SCRATCH("vit", FashionTraining.Recipe.vit()),
-        MORE("vitMore", FashionTraining.Recipe.vitMore()),
-        POLISH("vitPolish", FashionTraining.Recipe.vitPolish());
+        SCRATCH("vit", ClassifierTraining.Recipe.vit()),
+        MORE("vitMore", ClassifierTraining.Recipe.vitMore()),
+        POLISH("vitPolish", ClassifierTraining.Recipe.vitPolish());
 
         final String command;
-        final FashionTraining.Recipe recipe;
+        final ClassifierTraining.Recipe recipe;
 
-        Cycle(String command, FashionTraining.Recipe recipe) {
+        Cycle(String command, ClassifierTraining.Recipe recipe) {
             this.command = command;
             this.recipe = recipe;
         }
@@ -118,14 +119,14 @@ public final class TrainVit {
                 System.out.printf("continuing from %s (%d steps, %s), cycle %d, seed %d%n", file, before.steps(),
                         before.testAccuracy(), cycleIndex, seed);
             }
-            FashionTraining.Recipe recipe = cycle.recipe;
+            ClassifierTraining.Recipe recipe = cycle.recipe;
             FashionMnist.Split train = FashionMnist.train();
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            FashionTraining.train(model, train, recipe, steps, seconds, seed, log, progress(model, m, test, log, t0, steps));
+            ClassifierTraining.train(model, train, recipe, steps, seconds, seed, log, progress(model, m, test, log, t0, steps));
             double secs = (System.nanoTime() - t0) / 1e9;
-            double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
+            double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Path logFile = dir.resolve("vit_fashion-log.csv");
             if (cycle != Cycle.SCRATCH && Files.exists(logFile)) {
@@ -151,7 +152,7 @@ public final class TrainVit {
                         log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
             }
             if (step % 3000 == 0 && step < steps) {
-                System.out.printf("  test accuracy %.4f%n", FashionTraining.evaluate(model, m, test, 10000).accuracy());
+                System.out.printf("  test accuracy %.4f%n", ClassifierEval.evaluate(model, m, test, 10000).accuracy());
             }
         };
     }
@@ -205,10 +206,10 @@ public final class TrainVit {
                         ing.steps(), ing.seed());
                 MetricsLog log = new MetricsLog();
                 long t0 = System.nanoTime();
-                FashionTraining.train(model, train, ing.cycle().recipe, ing.steps(), 1e9, ing.seed(), log,
+                ClassifierTraining.train(model, train, ing.cycle().recipe, ing.steps(), 1e9, ing.seed(), log,
                         progress(model, m, test, log, t0, ing.steps()));
                 seconds += (System.nanoTime() - t0) / 1e9;
-                double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
+                double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
                 System.out.printf("ingredient %d: test accuracy %.4f%n", i + 1, acc);
                 soup.add(model);
                 Checkpoint.save(model, work.resolve("ingredient-" + (i + 1) + ".safetensors"));
@@ -222,7 +223,7 @@ public final class TrainVit {
         try (NDManager m = NDManager.newBaseManager()) {
             Vit model = new Vit(m, cfg, FIRST_SEED);
             soup.loadInto(model);
-            double acc = FashionTraining.evaluate(model, m, test, 10000).accuracy();
+            double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Files.copy(soupLog, dir.resolve("vit_fashion-soup-log.csv"), StandardCopyOption.REPLACE_EXISTING);
             String extra = ",\n  \"soup\": \"uniform mean of the weights of these fine-tuned copies (curves: vit_fashion-soup-log.csv)\",\n"

@@ -1,5 +1,6 @@
 package org.lesson8.models;
 
+import org.lesson8.eval.LinearProbe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

@@ -1,5 +1,6 @@
 package org.lesson8.models;
 
+import org.lesson8.lessons.VitLesson;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -83,7 +84,7 @@ class VitTest extends NdTest {
     void positionSimilarityOnHandMadeEmbeddings() {
         // CLS + 2 patches, dim 2: CLS=(9,9) ignored, p1=(1,0), p2=(1,1)
         float[] pos = {9, 9, 1, 0, 1, 1};
-        double[][] s = VitFigures.positionSimilarity(pos, 3, 2);
+        double[][] s = VitLesson.positionSimilarity(pos, 3, 2);
         assertEquals(2, s.length);
         assertEquals(1.0, s[0][0], 1e-9);
         assertEquals(Math.sqrt(0.5), s[0][1], 1e-6);
@@ -99,7 +100,7 @@ class VitTest extends NdTest {
             att[(0 * t + q) * t + q] = 1f;          // head 0: each token attends to itself → distance 0
             att[(1 * t + q) * t + 4] = 1f;          // head 1: everyone attends to patch (1,1)
         }
-        double[] d = VitFigures.meanAttentionDistance(att, 1, 2, 2, 4);
+        double[] d = VitLesson.meanAttentionDistance(att, 1, 2, 2, 4);
         assertEquals(0.0, d[0], 1e-9);
         // queries (0,0),(0,1),(1,0),(1,1) → distances 4√2, 4, 4, 0 (CLS query excluded)
         assertEquals((4 * Math.sqrt(2) + 4 + 4 + 0) / 4, d[1], 1e-6);
@@ -110,13 +111,13 @@ class VitTest extends NdTest {
         Vit v = new Vit(m, small(), 4);
         Vit.Output o = v.forward(m.randomUniform(0, 1, new Shape(2, 1, 8, 8)), true);
         List<float[]> per = o.attentions().stream().map(a -> a.get(1).toFloatArray()).toList();
-        double[][] r = VitFigures.rollout(per, 2, 17);
+        double[][] r = VitLesson.rollout(per, 2, 17);
         for (double[] row : r) {
             double s = 0;
             for (double x : row) { s += x; assertTrue(x >= 0); }
             assertEquals(1.0, s, 1e-9);
         }
-        assertEquals(4, VitFigures.rolloutMap(o.attentions(), 0, 4).length);
+        assertEquals(4, VitLesson.rolloutMap(o.attentions(), 0, 4).length);
     }
 
     @Test

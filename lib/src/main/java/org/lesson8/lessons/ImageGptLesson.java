@@ -1,5 +1,6 @@
-package org.lesson8.models;
+package org.lesson8.lessons;
 
+import org.lesson8.eval.LinearProbe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -7,6 +8,10 @@ import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Optim;
+import org.lesson8.eval.LinearProbe;
+import org.lesson8.models.Classifier;
+import org.lesson8.models.ImageGpt;
+import org.lesson8.models.Palette;
 import org.lesson8.train.TrainLoop;
 
 import java.util.Arrays;
@@ -18,8 +23,8 @@ import java.util.function.IntConsumer;
  * Fashion-MNIST, test NLL, linear probes, completions judged by a classifier, and the timing of cached
  * against uncached sampling.
  */
-public final class ImageGptEval {
-    private ImageGptEval() {}
+public final class ImageGptLesson {
+    private ImageGptLesson() {}
 
     /** The training recipe: batch, peak lr, weight decay, warm-up, clipping. */
     public record Recipe(int batch, float lr, float weightDecay, int warmup, float clip) {
@@ -70,11 +75,11 @@ public final class ImageGptEval {
         int[] te = first(Math.min(nTest, testLabels.length));
         float[][] xTr, xTe;
         if (model != null) {
-            xTr = LinearProbe.features(model, parent, trainCodes, tr, 16);
-            xTe = LinearProbe.features(model, parent, testCodes, te, 16);
+            xTr = features(model, parent, trainCodes, tr, 16);
+            xTe = features(model, parent, testCodes, te, 16);
         } else {
-            xTr = LinearProbe.pixels(palette, trainCodes, n, tr);
-            xTe = LinearProbe.pixels(palette, testCodes, n, te);
+            xTr = pixels(palette, trainCodes, n, tr);
+            xTe = pixels(palette, testCodes, n, te);
         }
         return LinearProbe.fit(parent, xTr, Arrays.copyOf(trainLabels, tr.length), xTe, Arrays.copyOf(testLabels, te.length),
                 10, steps, seed);
@@ -143,5 +148,30 @@ public final class ImageGptEval {
         int[][] b = model.sample(parent, new int[batch][0], 1.0, 0, seed, false);
         long t2 = System.nanoTime();
         return new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, Arrays.deepEquals(a, b));
+    }
+
+    /** Features of many sequences in chunks, without gradients: n × D. */
+    public static float[][] features(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
+        int n = model.config.length();
+        float[][] out = new float[idx.length][];
+        for (int start = 0; start < idx.length; start += chunk) {
+            int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
+            float[] f = TrainLoop.noGrad(m -> model.features(ImageGpt.batch(m, codes, n, part)).toFloatArray(), parent);
+            int d = f.length / part.length;
+            for (int j = 0; j < part.length; j++) out[start + j] = Arrays.copyOfRange(f, j * d, (j + 1) * d);
+        }
+        return out;
+    }
+
+    /** Raw-pixel features: the palette colours of each position (what the model sees), n × side². */
+    public static float[][] pixels(Palette palette, byte[] codes, int n, int[] idx) {
+        float[][] out = new float[idx.length][n * palette.channels];
+        for (int j = 0; j < idx.length; j++) {
+            for (int t = 0; t < n; t++) {
+                float[] c = palette.colour(codes[idx[j] * n + t]);
+                for (int ch = 0; ch < c.length; ch++) out[j][ch * n + t] = c[ch];
+            }
+        }
+        return out;
     }
 }

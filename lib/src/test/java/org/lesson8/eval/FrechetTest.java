@@ -1,4 +1,4 @@
-package org.lesson8.diffusion;
+package org.lesson8.eval;
 
 import org.junit.jupiter.api.Test;
 

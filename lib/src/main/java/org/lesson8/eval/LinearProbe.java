@@ -1,4 +1,4 @@
-package org.lesson8.models;
+package org.lesson8.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import org.lesson8.nn.Linear;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Optim;
+import org.lesson8.models.Vit;
 import org.lesson8.train.TrainLoop;
 
 import java.util.Random;
@@ -74,30 +75,4 @@ public final class LinearProbe {
         }
         return v;
     }
-
-    /** Features of many sequences in chunks, without gradients: n × D. */
-    public static float[][] features(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
-        int n = model.config.length();
-        float[][] out = new float[idx.length][];
-        for (int start = 0; start < idx.length; start += chunk) {
-            int[] part = java.util.Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
-            float[] f = TrainLoop.noGrad(m -> model.features(ImageGpt.batch(m, codes, n, part)).toFloatArray(), parent);
-            int d = f.length / part.length;
-            for (int j = 0; j < part.length; j++) out[start + j] = java.util.Arrays.copyOfRange(f, j * d, (j + 1) * d);
-        }
-        return out;
-    }
-
-    /** Raw-pixel features: the palette colours of each position (what the model sees), n × side². */
-    public static float[][] pixels(Palette palette, byte[] codes, int n, int[] idx) {
-        float[][] out = new float[idx.length][n * palette.channels];
-        for (int j = 0; j < idx.length; j++) {
-            for (int t = 0; t < n; t++) {
-                float[] c = palette.colour(codes[idx[j] * n + t]);
-                for (int ch = 0; ch < c.length; ch++) out[j][ch * n + t] = c[ch];
-            }
-        }
-        return out;
-    }
-
 }

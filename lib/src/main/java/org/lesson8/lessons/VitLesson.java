@@ -1,6 +1,7 @@
-package org.lesson8.models;
+package org.lesson8.lessons;
 
 import ai.djl.ndarray.NDArray;
+import org.lesson8.models.Vit;
 import org.lesson8.viz.Images;
 import org.lesson8.viz.Pca;
 
@@ -10,12 +11,12 @@ import java.awt.image.BufferedImage;
 import java.util.List;
 
 /**
- * The ViT paper's analysis figures, computed on our model:
+ * Notebook 01 (ViT, slides on ViT): the paper's analysis figures, computed on our model:
  * Fig. 7 left (patch-embedding filters), Fig. 7 centre (position-embedding similarity),
  * Fig. 7 right (mean attention distance), Fig. 6 (attention rollout, Abnar &amp; Zuidema 2020).
  */
-public final class VitFigures {
-    private VitFigures() {}
+public final class VitLesson {
+    private VitLesson() {}
 
     /** Cosine similarity between the position embeddings of all patches (CLS excluded): (N, N). */
     public static double[][] positionSimilarity(float[] pos, int tokens, int dim) {

@@ -1,4 +1,4 @@
-package org.lesson8.diffusion;
+package org.lesson8.eval;
 
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
