@@ -17,6 +17,7 @@ import org.lesson8.models.SmallCnn;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
 import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Recipe;
 import org.lesson8.train.Seeds;
 
 import java.io.IOException;
@@ -91,12 +92,12 @@ public final class Benchmark {
         double[] out = new double[runs];
         try (NDManager sub = m.newSubManager()) {
             Module model = vit ? new Vit(sub, cfg, 1) : new SmallCnn(sub, 1);
-            var recipe = vit ? FashionTraining.Recipe.vit() : FashionTraining.Recipe.cnn();
-            FashionTraining.train(model, train, recipe, 5, 1e9, 1, new MetricsLog(), null); // warm-up
+            var regime = vit ? FashionTraining.Regime.vit() : FashionTraining.Regime.cnn();
+            FashionTraining.train(model, train, regime, 5, 1e9, 1, new MetricsLog(), null); // warm-up
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                FashionTraining.train(model, train, recipe, steps, 1e9, r, new MetricsLog(), null);
-                out[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
+                FashionTraining.train(model, train, regime, steps, 1e9, r, new MetricsLog(), null);
+                out[r] = steps * regime.batch() / ((System.nanoTime() - t) / 1e9);
             }
         }
         return out;
@@ -132,7 +133,7 @@ public final class Benchmark {
             int[] labels = new int[n];
             for (int i = 0; i < n; i++) labels[i] = i % 10;
             LatentDiffusion.Latents lat = new LatentDiffusion.Latents(mean, logVar, labels, new long[] {4, 7, 7});
-            LatentDiffusion.Recipe recipe = LatentDiffusion.Recipe.dit();
+            Recipe recipe = LatentDiffusion.ditRecipe();
             int steps = STEPS;
             ld.trainDit(lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
             double[] ips = new double[runs];
@@ -171,7 +172,7 @@ public final class Benchmark {
             byte[] codes = new byte[512 * n];
             Random rng = new Random(2);
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) rng.nextInt(cfg.vocab());
-            ImageGptEval.Recipe recipe = ImageGptEval.Recipe.standard();
+            Recipe recipe = ImageGptEval.recipe();
             int steps = STEPS;
             ImageGptEval.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
             double[] sps = new double[runs];
@@ -215,7 +216,7 @@ public final class Benchmark {
             double[] start = new double[2];
             // one training run (one optimizer, one schedule), sampled from inside: after a GC, at the end of the
             // warm-up and then every tenth of the rest
-            FashionTraining.train(v, train, FashionTraining.Recipe.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
+            FashionTraining.train(v, train, FashionTraining.Regime.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
                 if (step < warmup || (step - warmup) % every != 0) return;
                 System.gc();
                 int i = (step - warmup) / every;
@@ -274,9 +275,9 @@ public final class Benchmark {
             imageGptRows(m, mm.median, runs);
             double[] clip = new double[runs];
             for (int r = 0; r < runs; r++) {
-                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Recipe.standard(), 5, 500).trainPairsPerSecond();
+                clip[r] = Clip.benchmark(m, Clip.course(), Clip.Regime.standard(), 5, 500).trainPairsPerSecond();
             }
-            add("train CLIP (" + Clip.course().name() + "), batch " + Clip.Recipe.standard().batch(), "pairs/s", clip, "");
+            add("train CLIP (" + Clip.course().name() + "), batch " + Clip.Regime.standard().batch(), "pairs/s", clip, "");
         }
         add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {Clip.peakRssMb()}, "");
         Path dir = Course.home().resolve("target").resolve("bench");
