@@ -95,10 +95,6 @@ public final class Course implements AutoCloseable {
         writeMetrics();
     }
 
-    public Map<String, Double> metrics() {
-        return new TreeMap<>(metrics);
-    }
-
     private void writeMetrics() {
         String dir = System.getenv("LESSON8_METRICS_DIR");
         Path d = dir != null && !dir.isBlank() ? Paths.get(dir) : home().resolve("target").resolve("metrics").resolve(mode.name().toLowerCase());

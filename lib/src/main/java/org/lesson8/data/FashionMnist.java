@@ -85,16 +85,6 @@ public final class FashionMnist {
             return v;
         }
 
-        /** The first n examples (for quick runs), sharing no arrays with this split. */
-        public Split head(int n) {
-            n = Math.min(n, size);
-            byte[] im = new byte[n * PIXELS];
-            byte[] lb = new byte[n];
-            System.arraycopy(images, 0, im, 0, im.length);
-            System.arraycopy(labels, 0, lb, 0, n);
-            return new Split(name + "[:" + n + "]", im, lb);
-        }
-
         /** A subset given by indices (e.g. 10% of the training data). */
         public Split subset(int[] idx) {
             byte[] im = new byte[idx.length * PIXELS];

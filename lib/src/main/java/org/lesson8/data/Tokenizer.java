@@ -42,14 +42,6 @@ public final class Tokenizer {
         return new Tokenizer(w);
     }
 
-    /** Rebuilds a tokenizer from a saved word list (special tokens first). */
-    public static Tokenizer fromVocabulary(List<String> words) {
-        if (words.size() < 3 || !words.get(0).equals(PAD) || !words.get(1).equals(START) || !words.get(2).equals(END)) {
-            throw new IllegalArgumentException("a vocabulary must start with " + PAD + ", " + START + ", " + END);
-        }
-        return new Tokenizer(words);
-    }
-
     /** The course vocabulary: every Fashion-MNIST caption and every captioned-shapes caption. */
     public static Tokenizer course() {
         List<String> texts = new ArrayList<>(FashionCaptions.allCaptions());
@@ -70,10 +62,6 @@ public final class Tokenizer {
 
     public List<String> vocabulary() {
         return words;
-    }
-
-    public boolean knows(String word) {
-        return index.containsKey(word);
     }
 
     public int[] encode(String text, int contextLength) {

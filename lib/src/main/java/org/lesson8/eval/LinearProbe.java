@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.nn.Linear;
 import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Optim;
+import org.lesson8.train.Recipe;
 import org.lesson8.models.Vit;
 import org.lesson8.train.TrainLoop;
 
@@ -18,6 +18,9 @@ import java.util.Random;
  */
 public final class LinearProbe {
     private LinearProbe() {}
+
+    /** AdamW from 1e-2 without warm-up, cosine decay to 1e-4, light weight decay, no clipping, batches of up to 512. */
+    static final Recipe RECIPE = new Recipe(512, 1e-2f, 1e-4f, 0, 0f);
 
     /** Train and test accuracy, and the training curve. */
     public record Result(double trainAccuracy, double testAccuracy, int features, MetricsLog log) {}
@@ -39,8 +42,8 @@ public final class LinearProbe {
             Random rng = new Random(seed);
             Linear probe = new Linear(m, rng, d, classes).zeroInit();   // logistic regression starts at 0
             MetricsLog log = new MetricsLog();
-            TrainLoop loop = new TrainLoop(probe, new Optim(probe, 1e-2f, 1e-4f, 0, steps, 0f), log);
-            int batch = Math.min(512, trainX.length);
+            TrainLoop loop = RECIPE.loop(probe, steps, log);
+            int batch = Math.min(RECIPE.batch(), trainX.length);
             float[] bx = new float[batch * d];
             int[] by = new int[batch];
             loop.run(steps, (sub, step, metrics) -> {

@@ -11,7 +11,7 @@ import org.lesson8.eval.ClassifierEval;
 import org.lesson8.models.Clip;
 import org.lesson8.models.ZeroShot;
 import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Optim;
+import org.lesson8.train.Recipe;
 import org.lesson8.train.TrainLoop;
 
 import java.nio.file.Files;
@@ -150,19 +150,29 @@ public final class ClipLesson {
         }
     }
 
-    /** Hyper-parameters of a training run. */
-    public record Recipe(int fashionPerBatch, int shapesPerBatch, float lr, float weightDecay, int warmup, float clip) {
-        /** The checkpoint's recipe: batches of 256 pairs (160 Fashion + 96 shapes), AdamW 1e-3, decay 0.1. */
-        public static Recipe standard() {
-            return new Recipe(160, 96, 1e-3f, 0.1f, 200, 1f);
+    /** How CLIP is trained: the optimisation {@code recipe}, and how many of its batch are captioned shapes (the rest Fashion). */
+    public record Regime(Recipe recipe, int shapesPerBatch) {
+        public Regime {
+            if (shapesPerBatch < 0 || shapesPerBatch > recipe.batch()) {
+                throw new IllegalArgumentException(shapesPerBatch + " shapes in a batch of " + recipe.batch());
+            }
+        }
+
+        /** The checkpoint's regime: batches of 256 pairs (160 Fashion + 96 shapes), AdamW 1e-3, decay 0.1. */
+        public static Regime standard() {
+            return new Regime(new Recipe(256, 1e-3f, 0.1f, 200, 1f), 96);
         }
 
         public int batch() {
-            return fashionPerBatch + shapesPerBatch;
+            return recipe.batch();
         }
 
-        public Recipe withBatch(int fashion, int shapes) {
-            return new Recipe(fashion, shapes, lr, weightDecay, warmup, clip);
+        public int fashionPerBatch() {
+            return recipe.batch() - shapesPerBatch;
+        }
+
+        public Regime withBatch(int fashion, int shapes) {
+            return new Regime(recipe.withBatch(fashion + shapes), shapes);
         }
     }
 
@@ -171,9 +181,8 @@ public final class ClipLesson {
      * "scale" (exp t), "i2t_acc" (image → text top-1 inside the batch) besides lr and grad_norm.
      * The log-scale is clamped into [0, ln 100] after every step.
      */
-    public static TrainLoop train(Clip model, Pairs data, Recipe r, int steps, double seconds, MetricsLog log, IntConsumer onStep) {
-        Optim opt = new Optim(model, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
-        TrainLoop loop = new TrainLoop(model, opt, log);
+    public static TrainLoop train(Clip model, Pairs data, Regime r, int steps, double seconds, MetricsLog log, IntConsumer onStep) {
+        TrainLoop loop = r.recipe().loop(model, steps, log);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             Pairs.Batch b = data.next(sub, r.fashionPerBatch(), r.shapesPerBatch());
             NDArray logits = model.logits(model.embedImages(b.images()), model.embedTexts(sub, b.captions()));
@@ -267,7 +276,7 @@ public final class ClipLesson {
      * peak resident memory (VmHWM, Linux) with a fresh model of configuration {@code c} on real training pairs;
      * embedding throughput over {@code nEmbed} Fashion-MNIST test images and as many captions.
      */
-    public static Bench benchmark(NDManager parent, Clip.Config c, Recipe r, int steps, int nEmbed) {
+    public static Bench benchmark(NDManager parent, Clip.Config c, Regime r, int steps, int nEmbed) {
         try (NDManager m = parent.newSubManager()) {
             Clip model = new Clip(m, c, 0);
             Pairs data = new Pairs(FashionMnist.train(), new CaptionedShapes(c.imageSize(), 0), 0);

@@ -14,7 +14,7 @@ import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Ema;
 import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Optim;
+import org.lesson8.train.Recipe;
 import org.lesson8.train.TrainLoop;
 
 import java.util.Arrays;
@@ -28,26 +28,21 @@ import java.util.function.IntConsumer;
 public final class DitLesson {
     private DitLesson() {}
 
-    /** Hyper-parameters of a training run (AdamW, warm-up then cosine decay, gradient clipping). */
-    public record Recipe(int batch, float lr, float weightDecay, int warmup, float clip) {
-        /** VAE: batch 128, lr 2e-3. */
-        public static Recipe vae() {
-            return new Recipe(128, 2e-3f, 0f, 100, 1f);
-        }
-
-        /**
-         * DiT: batch 128, lr 5e-4 with warm-up and cosine decay (the paper: 1e-4 constant at batch 256 for 400k steps),
-         * no weight decay like the paper. (1e-3 diverged to NaN after 1363 steps.)
-         */
-        public static Recipe dit() {
-            return new Recipe(128, 5e-4f, 0f, 200, 1f);
-        }
-
-        /** EMA decay of the sampled weights (the paper: 0.9999 over 400k steps; our runs are ~100× shorter). */
-        public static double emaDecay() {
-            return 0.999;
-        }
+    /** The VAE's recipe: batch 128, lr 2e-3. */
+    public static Recipe vaeRecipe() {
+        return new Recipe(128, 2e-3f, 0f, 100, 1f);
     }
+
+    /**
+     * The DiT's recipe: batch 128, lr 5e-4 with warm-up and cosine decay (the paper: 1e-4 constant at batch 256 for
+     * 400k steps), no weight decay like the paper. (1e-3 diverged to NaN after 1363 steps.)
+     */
+    public static Recipe ditRecipe() {
+        return new Recipe(128, 5e-4f, 0f, 200, 1f);
+    }
+
+    /** EMA decay of the sampled DiT weights (the paper: 0.9999 over 400k steps; our runs are ~100× shorter). */
+    public static final double EMA_DECAY = 0.999;
 
     // ------------------------------------------------------------------ stage 1: the VAE
 
@@ -55,8 +50,7 @@ public final class DitLesson {
                                      MetricsLog log, IntConsumer onStep) {
         Random rng = new Random(seed);
         NoiseSource noise = NoiseSource.seeded(new Random(seed + 1));
-        Optim opt = new Optim(vae, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
-        TrainLoop loop = new TrainLoop(vae, opt, log);
+        TrainLoop loop = r.loop(vae, steps, log);
         Batches.Shuffled batches = new Batches.Shuffled(train.size, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             int[] idx = batches.next(r.batch());
@@ -142,8 +136,7 @@ public final class DitLesson {
         Dit dit = ld.dit;
         GaussianDiffusion diffusion = ld.diffusion;
         float scale = ld.vae.scale();
-        Optim opt = new Optim(dit, r.lr(), r.weightDecay(), Math.min(r.warmup(), steps / 10), steps, r.clip());
-        TrainLoop loop = new TrainLoop(dit, opt, log);
+        TrainLoop loop = r.loop(dit, steps, log);
         Batches.Shuffled batches = new Batches.Shuffled(lat.size(), rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             int[] idx = batches.next(r.batch());

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Optim;
+import org.lesson8.train.Recipe;
 import org.lesson8.eval.LinearProbe;
 import org.lesson8.models.Classifier;
 import org.lesson8.models.ImageGpt;
@@ -26,11 +26,9 @@ import java.util.function.IntConsumer;
 public final class ImageGptLesson {
     private ImageGptLesson() {}
 
-    /** The training recipe: batch, peak lr, weight decay, warm-up, clipping. */
-    public record Recipe(int batch, float lr, float weightDecay, int warmup, float clip) {
-        public static Recipe standard() {
-            return new Recipe(32, 2e-3f, 0.01f, 100, 1f);
-        }
+    /** The training recipe of the checkpoint and of the live runs: batches of 32 images, AdamW 2e-3, decay 0.01. */
+    public static Recipe recipe() {
+        return new Recipe(32, 2e-3f, 0.01f, 100, 1f);
     }
 
     /** Trains on the code table (count × side² bytes) with the model's objective; stops at steps or seconds. */
@@ -39,8 +37,7 @@ public final class ImageGptLesson {
         int n = model.config.length();
         int count = codes.length / n;
         Random rng = new Random(seed);
-        Optim opt = new Optim(model, r.lr(), r.weightDecay(), Math.min(r.warmup(), Math.max(1, steps / 10)), steps, r.clip());
-        TrainLoop loop = new TrainLoop(model, opt, log);
+        TrainLoop loop = r.loop(model, steps, log);
         Batches.Shuffled batches = new Batches.Shuffled(count, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             int[] idx = batches.next(r.batch());

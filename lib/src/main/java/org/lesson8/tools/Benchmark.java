@@ -21,6 +21,7 @@ import org.lesson8.models.SmallCnn;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
 import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Recipe;
 import org.lesson8.train.Seeds;
 
 import java.io.IOException;
@@ -95,12 +96,12 @@ public final class Benchmark {
         double[] out = new double[runs];
         try (NDManager sub = m.newSubManager()) {
             Module model = vit ? new Vit(sub, cfg, 1) : new SmallCnn(sub, 1);
-            var recipe = vit ? ClassifierTraining.Recipe.vit() : ClassifierTraining.Recipe.cnn();
-            ClassifierTraining.train(model, train, recipe, 5, 1e9, 1, new MetricsLog(), null); // warm-up
+            var regime = vit ? ClassifierTraining.Regime.vit() : ClassifierTraining.Regime.cnn();
+            ClassifierTraining.train(model, train, regime, 5, 1e9, 1, new MetricsLog(), null); // warm-up
             for (int r = 0; r < runs; r++) {
                 long t = System.nanoTime();
-                ClassifierTraining.train(model, train, recipe, steps, 1e9, r, new MetricsLog(), null);
-                out[r] = steps * recipe.batch() / ((System.nanoTime() - t) / 1e9);
+                ClassifierTraining.train(model, train, regime, steps, 1e9, r, new MetricsLog(), null);
+                out[r] = steps * regime.batch() / ((System.nanoTime() - t) / 1e9);
             }
         }
         return out;
@@ -136,7 +137,7 @@ public final class Benchmark {
             int[] labels = new int[n];
             for (int i = 0; i < n; i++) labels[i] = i % 10;
             DitLesson.Latents lat = new DitLesson.Latents(mean, logVar, labels, new long[] {4, 7, 7});
-            DitLesson.Recipe recipe = DitLesson.Recipe.dit();
+            Recipe recipe = DitLesson.ditRecipe();
             int steps = STEPS;
             DitLesson.trainDit(ld, lat, recipe, 3, 1e9, 1, new MetricsLog(), null, null);   // warm-up
             double[] ips = new double[runs];
@@ -175,7 +176,7 @@ public final class Benchmark {
             byte[] codes = new byte[512 * n];
             Random rng = new Random(2);
             for (int i = 0; i < codes.length; i++) codes[i] = (byte) rng.nextInt(cfg.vocab());
-            ImageGptLesson.Recipe recipe = ImageGptLesson.Recipe.standard();
+            Recipe recipe = ImageGptLesson.recipe();
             int steps = STEPS;
             ImageGptLesson.train(model, codes, recipe, 3, 1e9, 1, new MetricsLog(), null);
             double[] sps = new double[runs];
@@ -219,7 +220,7 @@ public final class Benchmark {
             double[] start = new double[2];
             // one training run (one optimizer, one schedule), sampled from inside: after a GC, at the end of the
             // warm-up and then every tenth of the rest
-            ClassifierTraining.train(v, train, ClassifierTraining.Recipe.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
+            ClassifierTraining.train(v, train, ClassifierTraining.Regime.vitShort(), total, 1e9, 3, new MetricsLog(), step -> {
                 if (step < warmup || (step - warmup) % every != 0) return;
                 System.gc();
                 int i = (step - warmup) / every;
@@ -278,9 +279,9 @@ public final class Benchmark {
             imageGptRows(m, mm.median, runs);
             double[] clip = new double[runs];
             for (int r = 0; r < runs; r++) {
-                clip[r] = ClipLesson.benchmark(m, Clip.course(), ClipLesson.Recipe.standard(), 5, 500).trainPairsPerSecond();
+                clip[r] = ClipLesson.benchmark(m, Clip.course(), ClipLesson.Regime.standard(), 5, 500).trainPairsPerSecond();
             }
-            add("train CLIP (" + Clip.course().name() + "), batch " + ClipLesson.Recipe.standard().batch(), "pairs/s", clip, "");
+            add("train CLIP (" + Clip.course().name() + "), batch " + ClipLesson.Regime.standard().batch(), "pairs/s", clip, "");
         }
         add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {ClipLesson.peakRssMb()}, "");
         Path dir = Course.home().resolve("target").resolve("bench");

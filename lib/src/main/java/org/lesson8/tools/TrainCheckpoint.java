@@ -1,29 +1,89 @@
 package org.lesson8.tools;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
 /**
- * Trains a shipped checkpoint with a fixed seed: {@code ./course train NAME [args]} runs
- * {@code org.lesson8.tools.Train<Name>.run(args)} (e.g. {@code vit} → {@link TrainVit}).
- * Each writes data/checkpoints/NAME.safetensors, NAME.json (config, command, measured figures)
- * and NAME-log.csv.
+ * {@code ./course train NAME [args]}: trains (or measures) a shipped checkpoint with a fixed seed. Each training
+ * command writes data/checkpoints/NAME.safetensors, NAME.json (configuration, command, measured figures) and
+ * NAME-log.csv; data/README.md lists the commands that made the shipped files.
  */
 public final class TrainCheckpoint {
     private TrainCheckpoint() {}
 
+    /** What a command runs, given the arguments after its name. */
+    @FunctionalInterface
+    interface Runner {
+        void run(String[] args) throws Exception;
+    }
+
+    /** One line of the table: the name typed after {@code ./course train}, its arguments, what it does. */
+    record Command(String name, String arguments, String description, Runner runner) {}
+
+    static final List<Command> COMMANDS = List.of(
+            new Command("vit", "[steps=18000] [seconds]", "the ViT of notebook 01 from scratch (cycle 0 of its chain)",
+                    a -> TrainVit.cycle(TrainVit.Cycle.SCRATCH, intArg(a, 0, 18000), doubleArg(a, 1, 1e9))),
+            new Command("vitWarmRestart", "[steps=12000] [seconds]",
+                    "one more cosine cycle of the ViT checkpoint at half the peak learning rate",
+                    a -> TrainVit.cycle(TrainVit.Cycle.WARM_RESTART, intArg(a, 0, 12000), doubleArg(a, 1, 1e9))),
+            new Command("vitNoAugmentation", "[steps=6000] [seconds]",
+                    "one cycle of the ViT checkpoint on unshifted images at a low learning rate",
+                    a -> TrainVit.cycle(TrainVit.Cycle.NO_AUGMENTATION, intArg(a, 0, 6000), doubleArg(a, 1, 1e9))),
+            new Command("vitSoup", "[steps=6000] [copies=4]",
+                    "fine-tunes copies of the ViT checkpoint and keeps the mean of their weights (model soup)",
+                    a -> TrainVit.soup(intArg(a, 0, 6000), intArg(a, 1, 4))),
+            new Command("clip", "[steps=2500] [seconds] | bench [steps=10]",
+                    "the CLIP of notebook 04 | its training and embedding throughput", TrainClip::run),
+            new Command("imageGpt", "[steps=3000] [seconds] [bertSteps=steps] | bench | judge",
+                    "the Image GPT of notebook 02 and its BERT twin | cached sampling speed | the ViT's verdict on completions",
+                    TrainImageGpt::run),
+            new Command("vae", "[steps=1200] | describe", "the VAE of notebook 03 | re-measures it and rewrites vae.json",
+                    TrainVae::run),
+            new Command("dit", "[steps=9000] [seconds]", "the DiT of notebook 03 on the shipped VAE's latents", TrainDit::run),
+            new Command("ditEval", "[perClass=100] [steps=50]",
+                    "judges the shipped DiT's samples with the shipped ViT into dit-quality.csv", TrainDitEval::run));
+
+    /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
+    static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");
+
+    static Optional<Command> find(String name) {
+        String current = FORMER_NAMES.getOrDefault(name, name);
+        return COMMANDS.stream().filter(c -> c.name().equals(current)).findFirst();
+    }
+
+    static String usage() {
+        StringBuilder b = new StringBuilder("usage: ./course train NAME [args]\n");
+        for (Command c : COMMANDS) {
+            b.append(String.format("  %-18s %s%n  %-18s   %s%n", c.name(), c.arguments(), "", c.description()));
+        }
+        b.append("former names, as in the recorded command of vit_fashion.json: ");
+        b.append(FORMER_NAMES.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", ")));
+        return b.append('\n').toString();
+    }
+
+    static int intArg(String[] args, int i, int otherwise) {
+        return args.length > i ? Integer.parseInt(args[i]) : otherwise;
+    }
+
+    static double doubleArg(String[] args, int i, double otherwise) {
+        return args.length > i ? Double.parseDouble(args[i]) : otherwise;
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: ./course train NAME [args]   (NAME: vit, vitMore, vitPolish, vitSoup, clip, imageGpt [bench|judge], vae, dit, ditEval)");
+            System.err.print(usage());
             System.exit(2);
         }
-        String name = args[0];
-        String cls = "org.lesson8.tools.Train" + Character.toUpperCase(name.charAt(0)) + name.substring(1);
-        Class<?> c;
-        try {
-            c = Class.forName(cls);
-        } catch (ClassNotFoundException e) {
-            System.err.println("unknown checkpoint '" + name + "': there is no class " + cls);
+        Optional<Command> command = find(args[0]);
+        if (command.isEmpty()) {
+            System.err.print("unknown command '" + args[0] + "'\n" + usage());
             System.exit(2);
-            return;
         }
-        c.getMethod("run", String[].class).invoke(null, (Object) java.util.Arrays.copyOfRange(args, 1, args.length));
+        if (FORMER_NAMES.containsKey(args[0])) System.err.println(args[0] + " is now called " + command.get().name());
+        command.get().runner().run(Arrays.copyOfRange(args, 1, args.length));
     }
 }

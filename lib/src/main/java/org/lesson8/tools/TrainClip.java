@@ -7,10 +7,10 @@ import org.lesson8.data.CaptionedShapes;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Clip;
 import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -31,7 +31,7 @@ public final class TrainClip {
         if (args.length > 0 && args[0].equals("bench")) {
             int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
             try (NDManager m = NDManager.newBaseManager()) {
-                System.out.println(ClipLesson.benchmark(m, Clip.course(), ClipLesson.Recipe.standard(), steps, 2000));
+                System.out.println(ClipLesson.benchmark(m, Clip.course(), ClipLesson.Regime.standard(), steps, 2000));
             }
             return;
         }
@@ -42,13 +42,13 @@ public final class TrainClip {
         try (NDManager m = NDManager.newBaseManager()) {
             Clip.Config cfg = Clip.course();
             Clip model = new Clip(m, cfg, SEED);
-            ClipLesson.Recipe recipe = ClipLesson.Recipe.standard();
+            ClipLesson.Regime regime = ClipLesson.Regime.standard();
             FashionMnist.Split test = FashionMnist.test();
             CaptionedShapes shapes = new CaptionedShapes(cfg.imageSize(), SHAPES_SEED);
             ClipLesson.Pairs pairs = new ClipLesson.Pairs(FashionMnist.train(), shapes, SEED);
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            ClipLesson.train(model, pairs, recipe, steps, seconds, log, step -> {
+            ClipLesson.train(model, pairs, regime, steps, seconds, log, step -> {
                 if (step % 100 == 0) {
                     System.out.printf("step %d  loss %.4f  i2t %.3f  scale %.2f  %.0f s%n", step, log.tailMean("loss", 100),
                             log.tailMean("i2t_acc", 100), model.scaleValue(), (System.nanoTime() - t0) / 1e9);
@@ -67,22 +67,19 @@ public final class TrainClip {
             Path file = dir.resolve("clip.safetensors");
             Checkpoint.save(model, file);
             log.writeCsv(dir.resolve("clip-log.csv"));
-            String json = String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"recipe\": \"%s\",\n  \"parameters\": %d,\n"
-                            + "  \"seed\": %d,\n  \"shapes_seed\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n"
-                            + "  \"threads\": \"%s\",\n  \"final_scale\": %.3f,\n"
-                            + "  \"zero_shot_accuracy\": %.4f,\n  \"zero_shot_ensemble_accuracy\": %.4f,\n  \"zero_shot_test_images\": %d,\n"
-                            + "  \"heldout_image_to_text_top1\": %.4f,\n  \"heldout_image_to_text_chance\": %.4f,\n"
-                            + "  \"heldout_exact_caption_top1\": %.4f,\n  \"heldout_exact_caption_chance\": %.4f,\n"
-                            + "  \"heldout_text_to_image_top1\": %.4f,\n  \"heldout_text_to_image_chance\": %.4f,\n"
-                            + "  \"seen_image_to_text_top1\": %.4f,\n  \"seen_text_to_image_top1\": %.4f,\n"
-                            + "  \"command\": \"./course train clip %d\"\n}\n",
-                    cfg.name(), cfg.toString(), recipe.toString(), model.parameterCount(), SEED, SHAPES_SEED, log.size(), recipe.batch(),
-                    secs, System.getProperty("ai.djl.pytorch.num_threads", "default"), model.scaleValue(),
-                    z.singlePrompt(), z.ensemble(), z.images(), h.imageToText(), h.imageToTextChance(), h.exactCaption(), h.exactChance(),
-                    h.textToImage(), h.textToImageChance(), seen.imageToText(), seen.textToImage(), steps);
-            Files.writeString(dir.resolve("clip.json"), json, StandardCharsets.UTF_8);
-            System.out.print(json);
+            CheckpointInfo.Clip info = new CheckpointInfo.Clip(cfg.name(), cfg.toString(), regime.toString(),
+                    model.parameterCount(), SEED, SHAPES_SEED, log.size(), regime.batch(), Math.round(secs),
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"), CheckpointInfo.round(model.scaleValue(), 3),
+                    r4(z.singlePrompt()), r4(z.ensemble()), z.images(), r4(h.imageToText()), r4(h.imageToTextChance()),
+                    r4(h.exactCaption()), r4(h.exactChance()), r4(h.textToImage()), r4(h.textToImageChance()),
+                    r4(seen.imageToText()), r4(seen.textToImage()), "./course train clip " + steps);
+            CheckpointInfo.write(dir.resolve("clip.json"), info);
+            System.out.print(CheckpointInfo.toJson(info));
             System.out.printf("saved %s (%d bytes) after %d steps, %.0f s%n", file, Files.size(file), log.size(), secs);
         }
+    }
+
+    private static double r4(double x) {
+        return CheckpointInfo.round(x, 4);
     }
 }

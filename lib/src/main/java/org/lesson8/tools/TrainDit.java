@@ -8,11 +8,12 @@ import org.lesson8.models.Dit;
 import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.Ema;
 import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Recipe;
 import org.lesson8.train.Seeds;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -42,18 +43,18 @@ public final class TrainDit {
             LatentDiffusion ld = new LatentDiffusion(vae, dit);
             MetricsLog log = new MetricsLog();
             long t1 = System.nanoTime();
-            Ema ema = new Ema(dit, DitLesson.Recipe.emaDecay());
+            Ema ema = new Ema(dit, DitLesson.EMA_DECAY);
             Dit snapshot = new Dit(m, Dit.fashion(), seed);
-            var loop = DitLesson.trainDit(ld, lat, DitLesson.Recipe.dit(), ditSteps, seconds, seed, log, ema, step -> {
+            Recipe recipe = DitLesson.ditRecipe();
+            var loop = DitLesson.trainDit(ld, lat, recipe, ditSteps, seconds, seed, log, ema, step -> {
                 if (step % 500 == 0 && step < ditSteps) {
                     // a snapshot of the EMA weights, so that a run that dies is not lost (dit-partial.json says where)
                     try {
                         ema.copyTo(snapshot);
                         Checkpoint.save(snapshot, dir.resolve("dit-partial.safetensors"));
                         log.writeCsv(dir.resolve("dit-partial-log.csv"));
-                        Files.writeString(dir.resolve("dit-partial.json"), String.format(Locale.ROOT,
-                                "{\"steps\": %d, \"of\": %d, \"seconds\": %.0f, \"command\": \"./course train dit %d\"}%n",
-                                step, ditSteps, (System.nanoTime() - t1) / 1e9, ditSteps));
+                        CheckpointInfo.write(dir.resolve("dit-partial.json"), new CheckpointInfo.DitPartial(step, ditSteps,
+                                Math.round((System.nanoTime() - t1) / 1e9), "./course train dit " + ditSteps));
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
@@ -67,14 +68,10 @@ public final class TrainDit {
             ema.copyTo(dit);   // ship the averaged weights, as DiT does
             Checkpoint.save(dit, dir.resolve("dit.safetensors"));
             log.writeCsv(dir.resolve("dit-log.csv"));
-            String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n"
-                            + "  \"skipped_non_finite_updates\": %d,\n  \"train_seconds\": %.0f,\n  \"final_mse\": %.5f,\n"
-                            + "  \"ema_decay\": %.4f,\n  \"batch\": %d,\n  \"lr\": %.1e,\n  \"seed\": %d,\n  \"vae\": \"vae.safetensors (latent scale %.5f)\",\n"
-                            + "  \"command\": \"./course train dit %d\"\n}\n",
-                    dit.config.toString(), dit.parameterCount(), log.size(), loop.optim().skipped(), ditSeconds,
-                    log.tailMean("mse", 200), DitLesson.Recipe.emaDecay(), DitLesson.Recipe.dit().batch(),
-                    DitLesson.Recipe.dit().lr(), seed, vae.scale(), ditSteps);
-            Files.writeString(dir.resolve("dit.json"), json, StandardCharsets.UTF_8);
+            CheckpointInfo.write(dir.resolve("dit.json"), new CheckpointInfo.Dit(dit.config.toString(), dit.parameterCount(),
+                    log.size(), loop.optim().skipped(), Math.round(ditSeconds), CheckpointInfo.round(log.tailMean("mse", 200), 5),
+                    DitLesson.EMA_DECAY, recipe.batch(), recipe.lr(), seed,
+                    String.format(Locale.ROOT, "vae.safetensors (latent scale %.5f)", vae.scale()), "./course train dit " + ditSteps));
             for (String f : new String[] {"dit-partial.safetensors", "dit-partial-log.csv", "dit-partial.json"}) {
                 Files.deleteIfExists(dir.resolve(f));
             }

@@ -10,12 +10,11 @@ import org.lesson8.lessons.ImageGptLesson;
 import org.lesson8.models.Palette;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
-import org.lesson8.train.TrainLoop;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -54,12 +53,13 @@ public final class TrainImageGpt {
 
     /**
      * Completes the bottom halves of the first 200 test images from their top halves (temperature 1) and asks the
-     * lesson-01 ViT to classify the completed images and the quantised originals: a JSON object with both shares,
-     * or {@code null} when the ViT checkpoint is missing.
+     * lesson-01 ViT to classify the completed images and the quantised originals; {@code null} when the ViT checkpoint
+     * is missing.
      */
-    static String completionsJudgedByVit(ImageGpt ar, NDManager m, Palette palette, byte[] testCodes,
-                                         FashionMnist.Split test, Path vitFile) throws IOException {
-        if (!Files.isRegularFile(vitFile)) return "null";
+    static CheckpointInfo.ImageGpt.Completions completionsJudgedByVit(ImageGpt ar, NDManager m, Palette palette,
+                                                                     byte[] testCodes, FashionMnist.Split test, Path vitFile,
+                                                                     String command) throws IOException {
+        if (!Files.isRegularFile(vitFile)) return null;
         int completed = 200, n = SIDE * SIDE;
         Vit vit = new Vit(m, Vit.fashionSmall(), 0);
         Checkpoint.load(vit, vitFile);
@@ -75,8 +75,8 @@ public final class TrainImageGpt {
         }
         System.out.printf("ViT on %d completions: %.3f agree with the label (ViT on the quantised originals %.3f)%n",
                 completed, agree / (double) completed, right / (double) completed);
-        return String.format("{\"images\": %d, \"completion_label_agreement\": %.4f, \"vit_accuracy_on_quantised_originals\": %.4f}",
-                completed, agree / (double) completed, right / (double) completed);
+        return new CheckpointInfo.ImageGpt.Completions(completed, r4(agree / (double) completed), r4(right / (double) completed),
+                command);
     }
 
     /**
@@ -85,29 +85,17 @@ public final class TrainImageGpt {
      */
     static void judge() throws Exception {
         Path json = Course.checkpoint("image_gpt.json");
-        Path vitFile = Course.checkpoint("vit_fashion.safetensors");
-        String text = Files.readString(json, StandardCharsets.UTF_8);
-        withCompletions(text, "null");   // fails before any work when the file lacks the entry
+        CheckpointInfo.ImageGpt info = CheckpointInfo.read(json, CheckpointInfo.ImageGpt.class);   // fails before any work
         try (NDManager m = NDManager.newBaseManager()) {
             ImageGpt model = new ImageGpt(m, ImageGpt.fashion(), SEED);
             Checkpoint.load(model, Course.checkpoint("image_gpt.safetensors"));
-            Palette palette = Palette.fromJson(json);
+            Palette palette = new Palette(info.palette());
             FashionMnist.Split test = FashionMnist.test();
-            String part = completionsJudgedByVit(model, m, palette, palette.encodeFashion(test, SIDE), test, vitFile);
-            String entry = part.equals("null") ? part
-                    : part.substring(0, part.length() - 1) + ", \"command\": \"./course train imageGpt judge\"}";
-            Files.writeString(json, withCompletions(text, entry), StandardCharsets.UTF_8);
-            System.out.println("wrote \"completions_vit\": " + entry + " into " + json);
+            CheckpointInfo.ImageGpt.Completions c = completionsJudgedByVit(model, m, palette, palette.encodeFashion(test, SIDE),
+                    test, Course.checkpoint("vit_fashion.safetensors"), "./course train imageGpt judge");
+            CheckpointInfo.write(json, info.withCompletions(c));
+            System.out.println("wrote \"completions_vit\" into " + json);
         }
-    }
-
-    /** image_gpt.json's text with its {@code completions_vit} entry (one line) replaced by {@code entry}. */
-    static String withCompletions(String json, String entry) throws IOException {
-        java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^  \"completions_vit\": .*,$").matcher(json);
-        if (!line.find()) {
-            throw new IOException("image_gpt.json has no \"completions_vit\" line: retrain it with ./course train imageGpt");
-        }
-        return line.replaceFirst(java.util.regex.Matcher.quoteReplacement("  \"completions_vit\": " + entry + ","));
     }
 
     static void bench() throws Exception {
@@ -134,7 +122,6 @@ public final class TrainImageGpt {
         int n = SIDE * SIDE;
         System.out.printf("palette %s; encoded in %.0f s%n", palette.toJson(), (System.nanoTime() - t0) / 1e9);
         double baseline = ImageGpt.independentNll(ImageGpt.positionHistogram(trainCodes, n, COLOURS), testCodes, n);
-        StringBuilder json = new StringBuilder("{\n");
         try (NDManager m = NDManager.newBaseManager()) {
             ImageGpt.Config cfg = ImageGpt.fashion();
             ImageGpt ar = new ImageGpt(m, cfg, SEED);
@@ -154,7 +141,8 @@ public final class TrainImageGpt {
             System.out.printf("linear probe: AR features %.4f, raw pixels %.4f%n", arProbe.testAccuracy(), rawProbe.testAccuracy());
 
             // completions judged by the lesson-01 ViT (when its checkpoint exists)
-            String vitPart = completionsJudgedByVit(ar, m, palette, testCodes, test, dir.resolve("vit_fashion.safetensors"));
+            CheckpointInfo.ImageGpt.Completions vitPart = completionsJudgedByVit(ar, m, palette, testCodes, test,
+                    dir.resolve("vit_fashion.safetensors"), null);
             ImageGptLesson.Timing t1 = ImageGptLesson.benchmark(ar, m, 1, 1);
             ImageGptLesson.Timing t16 = ImageGptLesson.benchmark(ar, m, 16, 1);
             System.out.printf("sampling a full image: batch 1 cached %.2f s vs uncached %.2f s (%.1fx); batch 16 %.2f vs %.2f s (%.1fx)%n",
@@ -173,40 +161,45 @@ public final class TrainImageGpt {
                 System.out.printf("linear probe: BERT features %.4f%n", bertProbe.testAccuracy());
             }
 
-            json.append(String.format("  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %d,\n",
-                    cfg.name(), cfg, ar.parameterCount(), SEED));
-            json.append(String.format("  \"palette\": %s,\n  \"palette_note\": \"k-means (k=%d) on grey values of 2000 training images downsampled to %dx%d\",\n",
-                    palette.toJson(), COLOURS, SIDE, SIDE));
-            json.append(String.format("  \"recipe\": \"%s\",\n  \"steps\": %d,\n  \"train_seconds\": %.0f,\n",
-                    ImageGptLesson.Recipe.standard(), log.size(), arSecs));
-            json.append(String.format("  \"test_bits_per_dim\": %.4f,\n  \"baseline_independent_bits_per_dim\": %.4f,\n",
-                    ImageGpt.bitsPerDim(nll), ImageGpt.bitsPerDim(baseline)));
-            json.append(String.format("  \"probe\": {\"train_images\": %d, \"test_images\": %d, \"steps\": %d, \"layer\": %d, "
-                            + "\"ar_test_accuracy\": %.4f, \"raw_pixels_test_accuracy\": %.4f, \"bert_test_accuracy\": %s},\n",
-                    probeTrain, test.size, probeSteps, cfg.probe(), arProbe.testAccuracy(), rawProbe.testAccuracy(),
-                    bertProbe == null ? "null" : String.format("%.4f", bertProbe.testAccuracy())));
-            json.append(String.format("  \"bert\": {\"steps\": %d, \"train_seconds\": %.0f, \"final_masked_bits_per_dim\": %s},\n",
-                    blog.size(), bertSecs, blog.size() > 0 ? String.format("%.4f", blog.tailMean("bits_per_dim", 100)) : "null"));
-            json.append("  \"completions_vit\": ").append(vitPart).append(",\n");
-            json.append(String.format("  \"sampling_benchmark\": {\"batch1_cached_s\": %.3f, \"batch1_uncached_s\": %.3f, "
-                            + "\"batch16_cached_s\": %.3f, \"batch16_uncached_s\": %.3f, \"identical\": %s},\n",
-                    t1.cachedSeconds(), t1.uncachedSeconds(), t16.cachedSeconds(), t16.uncachedSeconds(), t1.identical() && t16.identical()));
-            json.append(String.format("  \"threads\": \"%s\",\n", System.getProperty("ai.djl.pytorch.num_threads", "default")));
-            json.append("  \"command\": \"./course train imageGpt").append(argLine.isEmpty() ? "" : " " + argLine).append("\"\n}\n");
+            float[][] colours = new float[palette.size()][];
+            for (int i = 0; i < colours.length; i++) {
+                colours[i] = palette.colour(i).clone();
+                for (int c = 0; c < colours[i].length; c++) colours[i][c] = (float) CheckpointInfo.round(colours[i][c], 6);
+            }
+            CheckpointInfo.write(dir.resolve("image_gpt.json"), new CheckpointInfo.ImageGpt(cfg.name(), cfg.toString(),
+                    ar.parameterCount(), SEED, colours, String.format("k-means (k=%d) on grey values of 2000 training images"
+                    + " downsampled to %dx%d", COLOURS, SIDE, SIDE), ImageGptLesson.recipe().toString(), log.size(),
+                    Math.round(arSecs), r4(ImageGpt.bitsPerDim(nll)), r4(ImageGpt.bitsPerDim(baseline)),
+                    new CheckpointInfo.ImageGpt.Probe(probeTrain, test.size, probeSteps, cfg.probe(), r4(arProbe.testAccuracy()),
+                            r4(rawProbe.testAccuracy()), bertProbe == null ? null : r4(bertProbe.testAccuracy())),
+                    new CheckpointInfo.ImageGpt.Bert(blog.size(), Math.round(bertSecs),
+                            blog.size() > 0 ? r4(blog.tailMean("bits_per_dim", 100)) : null),
+                    vitPart,
+                    new CheckpointInfo.ImageGpt.Sampling(r3(t1.cachedSeconds()), r3(t1.uncachedSeconds()), r3(t16.cachedSeconds()),
+                            r3(t16.uncachedSeconds()), t1.identical() && t16.identical()),
+                    System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                    "./course train imageGpt" + (argLine.isEmpty() ? "" : " " + argLine)));
         }
-        Files.writeString(dir.resolve("image_gpt.json"), json.toString(), StandardCharsets.UTF_8);
         System.out.printf("wrote %s (%d bytes) in %.0f s total%n", dir.resolve("image_gpt.safetensors"),
                 Files.size(dir.resolve("image_gpt.safetensors")), (System.nanoTime() - t0) / 1e9);
     }
 
     private static double fit(ImageGpt model, byte[] codes, int steps, double seconds, MetricsLog log, String tag) {
         long t0 = System.nanoTime();
-        TrainLoop loop = ImageGptLesson.train(model, codes, ImageGptLesson.Recipe.standard(), steps, seconds, SEED, log, step -> {
+        ImageGptLesson.train(model, codes, ImageGptLesson.recipe(), steps, seconds, SEED, log, step -> {
             if (step % 100 == 0 || (step < 100 && step % 20 == 0)) {
                 System.out.printf("%s step %d  loss %.4f nats  %.3f bits/dim  %.0f s%n", tag, step, log.tailMean("loss", 100),
                         log.tailMean("bits_per_dim", 100), (System.nanoTime() - t0) / 1e9);
             }
         });
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static double r4(double x) {
+        return CheckpointInfo.round(x, 4);
+    }
+
+    private static double r3(double x) {
+        return CheckpointInfo.round(x, 3);
     }
 }

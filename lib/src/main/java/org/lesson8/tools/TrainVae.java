@@ -7,13 +7,12 @@ import org.lesson8.data.FashionMnist;
 import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * {@code ./course train vae [steps]}: stage 1 of notebook 03's latent diffusion, the KL autoencoder (fixed seed).
@@ -40,7 +39,7 @@ public final class TrainVae {
             Vae vae = new Vae(m, Vae.fashion(), seed);
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            DitLesson.trainVae(vae, train, DitLesson.Recipe.vae(), steps, 1e9, seed, log, step -> {
+            DitLesson.trainVae(vae, train, DitLesson.vaeRecipe(), steps, 1e9, seed, log, step -> {
                 if (step % 250 == 0) {
                     System.out.printf("vae step %d  loss %.2f  rec %.2f  kl %.1f  %.0f s%n", step, log.tailMean("loss", 50),
                             log.tailMean("reconstruction", 50), log.tailMean("kl", 50), (System.nanoTime() - t0) / 1e9);
@@ -63,12 +62,9 @@ public final class TrainVae {
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));
             int steps = (int) Files.lines(dir.resolve("vae-log.csv")).count() - 1;
             double testMse = vae.reconstructionMse(m, FashionMnist.test(), 10000);
-            String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n"
-                            + "  \"seed\": 42,\n  \"train_seconds\": %s,\n  \"test_mse_per_pixel\": %.5f,\n  \"latent_scale\": %.5f,\n"
-                            + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount() - 1, steps,
-                    DitLesson.Recipe.vae().batch(), Double.isNaN(trainSeconds) ? "null" : String.format(Locale.ROOT, "%.0f", trainSeconds),
-                    testMse, vae.scale(), steps);
-            Files.writeString(dir.resolve("vae.json"), json, StandardCharsets.UTF_8);
+            CheckpointInfo.write(dir.resolve("vae.json"), new CheckpointInfo.Vae(vae.config.toString(), vae.parameterCount() - 1,
+                    steps, DitLesson.vaeRecipe().batch(), 42, Double.isNaN(trainSeconds) ? null : Math.round(trainSeconds),
+                    CheckpointInfo.round(testMse, 5), CheckpointInfo.round(vae.scale(), 5), "./course train vae " + steps));
             System.out.printf("VAE: %d steps, test MSE per pixel ([-1, 1] range) %.4f, latent scale %.4f%n", steps, testMse, vae.scale());
         }
     }

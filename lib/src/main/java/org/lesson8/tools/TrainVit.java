@@ -5,14 +5,15 @@ import org.lesson8.eval.ClassifierEval;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.train.ClassifierTraining.Regime;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.ModelSoup;
 import org.lesson8.train.Seeds;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,122 +22,96 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * {@code ./course train vit [steps] [seconds]}: the ViT checkpoint of notebook 01, from scratch (seed 42).
- * {@code ./course train vitMore [steps] [seconds]}: one more cosine cycle from that checkpoint (a warm restart,
- * {@link ClassifierTraining.Recipe#vitMore}); {@code ./course train vitPolish [steps] [seconds]}: a short last cycle
- * without augmentation ({@link ClassifierTraining.Recipe#vitPolish}). Each continuation replaces the checkpoint; cycle k
- * (counting from 0) uses seed 42 + k, and the JSON names every command of the chain, in order.
- * {@code ./course train vitSoup [steps] [ingredients]}: fine-tunes several copies of the checkpoint (alternately a
- * warm restart and a cycle without augmentation, each with its own seed) and replaces it by the mean of their
- * weights, a uniform model soup ({@link ModelSoup}).
+ * The ViT checkpoint of notebook 01, made by a chain of commands that each replace data/checkpoints/vit_fashion.*:
+ * {@code ./course train vit} from scratch, then continuations from the checkpoint: {@code vitWarmRestart} (one more
+ * cosine cycle, {@link Regime#vitWarmRestart}), {@code vitNoAugmentation} (a cycle without the random shifts,
+ * {@link Regime#vitNoAugmentation}) and {@code vitSoup}, which fine-tunes several copies (alternately the two kinds of
+ * cycle, each with its own seed) and keeps the mean of their weights, a uniform model soup ({@link ModelSoup}).
+ * Cycle k of the chain (counting from 0) uses seed 42 + k; vit_fashion.json names every command of the chain, in order.
  */
 public final class TrainVit {
     private TrainVit() {}
 
-    /** The kinds of cycle: from scratch, a warm restart, a last cycle without augmentation. */
+    /** The kinds of cycle, with the command that runs one. */
     enum Cycle {
-        SCRATCH("vit", ClassifierTraining.Recipe.vit()),
-        MORE("vitMore", ClassifierTraining.Recipe.vitMore()),
-        POLISH("vitPolish", ClassifierTraining.Recipe.vitPolish());
+        SCRATCH("vit", Regime.vit()),
+        WARM_RESTART("vitWarmRestart", Regime.vitWarmRestart()),
+        NO_AUGMENTATION("vitNoAugmentation", Regime.vitNoAugmentation());
 
         final String command;
-        final ClassifierTraining.Recipe recipe;
+        final Regime regime;
 
-        Cycle(String command, ClassifierTraining.Recipe recipe) {
+        Cycle(String command, Regime regime) {
             this.command = command;
-            this.recipe = recipe;
+            this.regime = regime;
         }
     }
 
     static final long FIRST_SEED = 42;
 
-    public static void run(String[] args) throws Exception {
-        vit(args.length > 0 ? Integer.parseInt(args[0]) : 18000, args.length > 1 ? Double.parseDouble(args[1]) : 1e9,
-                Cycle.SCRATCH);
+    /** The seeds of a chain of {@code cycles} cycles: 42, 43, … */
+    static List<Long> seeds(int cycles) {
+        List<Long> s = new ArrayList<>();
+        for (int k = 0; k < cycles; k++) s.add(FIRST_SEED + k);
+        return s;
     }
 
-    /** How many training commands the JSON's {@code command} chain holds (the index of the next cycle). */
-    static int cyclesIn(String command) {
-        return command.split(" && ").length;
-    }
-
-    /** The JSON's seed fields for a chain of {@code cycles} cycles: the first seed, then one seed per cycle. */
-    static String seedFields(int cycles) {
-        StringBuilder b = new StringBuilder(String.valueOf(FIRST_SEED));
-        if (cycles > 1) {
-            b.append(", \"seed_per_cycle\": [");
-            for (int k = 0; k < cycles; k++) b.append(k > 0 ? ", " : "").append(FIRST_SEED + k);
-            b.append(']');
-        }
-        return b.toString();
-    }
-
-    /** What vit_fashion.json says of the checkpoint a continuation starts from: its command chain, steps, time. */
-    record Chain(String command, int steps, double seconds, String testAccuracy) {
-        /** The number of commands in the chain = the index of the next cycle. */
-        int cycles() {
-            return command.isEmpty() ? 0 : cyclesIn(command);
-        }
-
-        /** The chain of a run from scratch: nothing before it. */
-        static final Chain NONE = new Chain("", 0, 0, "");
-    }
-
-    /** Reads the chain behind the shipped checkpoint; {@code command} (e.g. vitSoup) names who needs it in the error. */
-    static Chain chainBefore(Path dir, String command) throws IOException {
+    /** What vit_fashion.json says of the checkpoint a continuation starts from; {@code command} names who needs it. */
+    static CheckpointInfo.Vit chainBefore(Path dir, String command) throws IOException {
         Path file = dir.resolve("vit_fashion.safetensors");
-        Path jsonFile = dir.resolve("vit_fashion.json");
-        if (!Files.exists(file) || !Files.exists(jsonFile)) {
+        Path json = dir.resolve("vit_fashion.json");
+        if (!Files.exists(file) || !Files.exists(json)) {
             throw new IllegalStateException("./course train " + command + " continues from " + file
                     + " and its JSON, which are missing: run ./course train vit first");
         }
-        String json = Files.readString(jsonFile);
-        return new Chain(field(json, "command"), Integer.parseInt(field(json, "steps")),
-                Double.parseDouble(field(json, "train_seconds")), field(json, "test_accuracy"));
+        return CheckpointInfo.read(json, CheckpointInfo.Vit.class);
     }
 
-    /** vit_fashion.json: the fields every cycle writes, the command chain, then {@code extra} (lines or ""). */
-    static String json(Vit.Config cfg, long parameters, int cycles, int steps, int batch, double seconds, double accuracy,
-                       String command, String extra) {
-        return String.format("{\n  \"model\": \"%s\",\n  \"config\": \"%s\",\n  \"parameters\": %d,\n  \"seed\": %s,\n"
-                        + "  \"steps\": %d,\n  \"batch\": %d,\n  \"train_seconds\": %.0f,\n  \"test_accuracy\": %.4f,\n"
-                        + "  \"command\": \"%s\"%s\n}\n",
-                cfg.name(), cfg.toString(), parameters, seedFields(cycles), steps, batch, seconds, accuracy, command, extra);
+    /**
+     * The description of the checkpoint after one more command of the chain ({@code before} is null for a run from
+     * scratch): steps and seconds add up, the command joins the chain, the accuracy is the new one.
+     */
+    static CheckpointInfo.Vit after(CheckpointInfo.Vit before, Vit.Config cfg, long parameters, int steps, int batch,
+                                    double seconds, double accuracy, String command, String soup,
+                                    List<CheckpointInfo.Vit.Ingredient> ingredients) {
+        boolean first = before == null;
+        return new CheckpointInfo.Vit(cfg.name(), cfg.toString(), parameters, FIRST_SEED,
+                seeds(first ? 1 : before.cycles() + 1), (first ? 0 : before.steps()) + steps, batch,
+                Math.round((first ? 0 : before.trainSeconds()) + seconds), CheckpointInfo.round(accuracy, 4),
+                first ? command : before.command() + " && " + command, soup, ingredients);
     }
 
-    static void vit(int steps, double seconds, Cycle cycle) throws Exception {
+    static void cycle(Cycle cycle, int steps, double seconds) throws Exception {
         Path dir = Course.home().resolve("data").resolve("checkpoints");
         Path file = dir.resolve("vit_fashion.safetensors");
-        Chain before = cycle == Cycle.SCRATCH ? Chain.NONE : chainBefore(dir, cycle.command);
-        int cycleIndex = before.cycles();
+        CheckpointInfo.Vit before = cycle == Cycle.SCRATCH ? null : chainBefore(dir, cycle.command);
+        int cycleIndex = before == null ? 0 : before.cycles();
         long seed = FIRST_SEED + cycleIndex;
         Seeds.seed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
             Vit.Config cfg = Vit.fashionSmall();
             Vit model = new Vit(m, cfg, seed);
-            if (cycle != Cycle.SCRATCH) {
+            if (before != null) {
                 Checkpoint.load(model, file);
-                System.out.printf("continuing from %s (%d steps, %s), cycle %d, seed %d%n", file, before.steps(),
+                System.out.printf("continuing from %s (%d steps, %.4f), cycle %d, seed %d%n", file, before.steps(),
                         before.testAccuracy(), cycleIndex, seed);
             }
-            ClassifierTraining.Recipe recipe = cycle.recipe;
             FashionMnist.Split train = FashionMnist.train();
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            ClassifierTraining.train(model, train, recipe, steps, seconds, seed, log, progress(model, m, test, log, t0, steps));
+            ClassifierTraining.train(model, train, cycle.regime, steps, seconds, seed, log, progress(model, m, test, log, t0, steps));
             double secs = (System.nanoTime() - t0) / 1e9;
             double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Path logFile = dir.resolve("vit_fashion-log.csv");
-            if (cycle != Cycle.SCRATCH && Files.exists(logFile)) {
+            if (before != null && Files.exists(logFile)) {
                 log.appendCsv(logFile, before.steps());   // one curve for all cycles
             } else {
                 log.writeCsv(logFile);
             }
-            String command = (cycle == Cycle.SCRATCH ? "" : before.command() + " && ") + "./course train " + cycle.command + " " + steps;
-            Files.writeString(dir.resolve("vit_fashion.json"), json(cfg, model.parameterCount(), cycleIndex + 1,
-                    before.steps() + log.size(), recipe.batch(), before.seconds() + secs, acc, command, ""), StandardCharsets.UTF_8);
+            CheckpointInfo.write(dir.resolve("vit_fashion.json"), after(before, cfg, model.parameterCount(), log.size(),
+                    cycle.regime.batch(), secs, acc, "./course train " + cycle.command + " " + steps, null, null));
             System.out.printf("saved %s (%d bytes): test accuracy %.4f after %d steps, %.0f s%n", file, Files.size(file), acc, log.size(), secs);
         }
     }
@@ -161,8 +136,8 @@ public final class TrainVit {
     record Ingredient(Cycle cycle, int steps, long seed) {}
 
     /**
-     * The copies of {@code ./course train vitSoup}: alternately a warm restart ({@link Cycle#MORE}, {@code steps}) and
-     * a cycle without augmentation ({@link Cycle#POLISH}, {@code steps / 2}); seeds {@code firstSeed}, +1, +2, …
+     * The copies of {@code ./course train vitSoup}: alternately a warm restart ({@link Cycle#WARM_RESTART}, {@code steps})
+     * and a cycle without augmentation ({@link Cycle#NO_AUGMENTATION}, {@code steps / 2}); seeds {@code firstSeed}, +1, …
      * Mixing the two kinds is what made the difference when tried: two copies of the 90.46 % checkpoint, one from a
      * warm restart (90.75 %) and one from a cycle without augmentation (90.29 %), averaged to 90.94 %.
      */
@@ -171,7 +146,8 @@ public final class TrainVit {
         if (steps < 20) throw new IllegalArgumentException("each ingredient needs at least 20 steps, got " + steps);
         List<Ingredient> plan = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            plan.add(i % 2 == 0 ? new Ingredient(Cycle.MORE, steps, firstSeed + i) : new Ingredient(Cycle.POLISH, steps / 2, firstSeed + i));
+            plan.add(i % 2 == 0 ? new Ingredient(Cycle.WARM_RESTART, steps, firstSeed + i)
+                    : new Ingredient(Cycle.NO_AUGMENTATION, steps / 2, firstSeed + i));
         }
         return plan;
     }
@@ -179,7 +155,7 @@ public final class TrainVit {
     static void soup(int steps, int count) throws Exception {
         Path dir = Course.home().resolve("data").resolve("checkpoints");
         Path file = dir.resolve("vit_fashion.safetensors");
-        Chain before = chainBefore(dir, "vitSoup");
+        CheckpointInfo.Vit before = chainBefore(dir, "vitSoup");
         int cycleIndex = before.cycles();
         List<Ingredient> plan = soupPlan(steps, count, FIRST_SEED + cycleIndex);
         Vit.Config cfg = Vit.fashionSmall();
@@ -191,10 +167,10 @@ public final class TrainVit {
         Files.createDirectories(work);
         Path soupLog = work.resolve("vit_fashion-soup-log.csv");
         ModelSoup soup = new ModelSoup();
-        StringBuilder entries = new StringBuilder();
+        List<CheckpointInfo.Vit.Ingredient> entries = new ArrayList<>();
         int stepsDone = 0;
         double seconds = 0;
-        System.out.printf("soup of %d copies of %s (%d steps, %s), cycle %d%n", count, file, before.steps(),
+        System.out.printf("soup of %d copies of %s (%d steps, %.4f), cycle %d%n", count, file, before.steps(),
                 before.testAccuracy(), cycleIndex);
         for (int i = 0; i < plan.size(); i++) {
             Ingredient ing = plan.get(i);
@@ -206,7 +182,7 @@ public final class TrainVit {
                         ing.steps(), ing.seed());
                 MetricsLog log = new MetricsLog();
                 long t0 = System.nanoTime();
-                ClassifierTraining.train(model, train, ing.cycle().recipe, ing.steps(), 1e9, ing.seed(), log,
+                ClassifierTraining.train(model, train, ing.cycle().regime, ing.steps(), 1e9, ing.seed(), log,
                         progress(model, m, test, log, t0, ing.steps()));
                 seconds += (System.nanoTime() - t0) / 1e9;
                 double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
@@ -215,9 +191,8 @@ public final class TrainVit {
                 Checkpoint.save(model, work.resolve("ingredient-" + (i + 1) + ".safetensors"));
                 if (i == 0) log.writeCsv(soupLog); else log.appendCsv(soupLog, stepsDone);
                 stepsDone += log.size();
-                entries.append(i > 0 ? ",\n    " : "").append(String.format(
-                        "{\"cycle\": \"%s\", \"steps\": %d, \"seed\": %d, \"test_accuracy\": %.4f}",
-                        ing.cycle().command, log.size(), ing.seed(), acc));
+                entries.add(new CheckpointInfo.Vit.Ingredient(ing.cycle().command, log.size(), ing.seed(),
+                        CheckpointInfo.round(acc, 4)));
             }
         }
         try (NDManager m = NDManager.newBaseManager()) {
@@ -226,20 +201,11 @@ public final class TrainVit {
             double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, file);
             Files.copy(soupLog, dir.resolve("vit_fashion-soup-log.csv"), StandardCopyOption.REPLACE_EXISTING);
-            String extra = ",\n  \"soup\": \"uniform mean of the weights of these fine-tuned copies (curves: vit_fashion-soup-log.csv)\",\n"
-                    + "  \"soup_ingredients\": [\n    " + entries + "]";
-            Files.writeString(dir.resolve("vit_fashion.json"), json(cfg, model.parameterCount(), cycleIndex + 1,
-                    before.steps() + stepsDone, plan.get(0).cycle().recipe.batch(), before.seconds() + seconds, acc,
-                    before.command() + " && ./course train vitSoup " + steps + " " + count, extra), StandardCharsets.UTF_8);
+            CheckpointInfo.write(dir.resolve("vit_fashion.json"), after(before, cfg, model.parameterCount(), stepsDone,
+                    plan.get(0).cycle().regime.batch(), seconds, acc, "./course train vitSoup " + steps + " " + count,
+                    "uniform mean of the weights of these fine-tuned copies (curves: vit_fashion-soup-log.csv)", entries));
             System.out.printf("saved %s (%d bytes): the soup of %d copies has test accuracy %.4f%n", file, Files.size(file),
                     count, acc);
         }
-    }
-
-    /** The value of a top-level field of the small JSON files this class writes. */
-    static String field(String json, String name) {
-        java.util.regex.Matcher mt = java.util.regex.Pattern.compile("\"" + name + "\":\\s*\"?([^\",\\n]*)").matcher(json);
-        if (!mt.find()) throw new IllegalArgumentException("vit_fashion.json has no field \"" + name + "\"");
-        return mt.group(1).trim();
     }
 }

@@ -21,14 +21,10 @@ public final class GradClip {
         return (float) Math.sqrt(sq);
     }
 
-    /** Scales all gradients in place so their global norm is at most {@code maxNorm}; returns the norm before. */
-    public static float clipGlobalNorm(List<NDArray> grads, float maxNorm) {
-        float norm = globalNorm(grads);
-        clipToNorm(grads, norm, maxNorm);
-        return norm;
-    }
-
-    /** As {@link #clipGlobalNorm}, with their global norm already measured ({@code norm}). */
+    /**
+     * Scales all gradients in place so that their global norm, {@code norm} as measured by {@link #globalNorm}, is at
+     * most {@code maxNorm} (no clipping when {@code maxNorm} ≤ 0).
+     */
     public static void clipToNorm(List<NDArray> grads, float norm, float maxNorm) {
         if (maxNorm > 0 && norm > maxNorm) {
             float scale = maxNorm / (norm + 1e-6f);

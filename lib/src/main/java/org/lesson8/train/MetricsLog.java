@@ -29,10 +29,6 @@ public final class MetricsLog {
         for (List<Double> l : cols.values()) while (l.size() < steps.size()) l.add(Double.NaN);
     }
 
-    public synchronized void log(int step, String name, double value) {
-        log(step, Map.of(name, value));
-    }
-
     public synchronized int size() {
         return steps.size();
     }

@@ -31,10 +31,6 @@ public final class ModelSoup {
         count++;
     }
 
-    public int size() {
-        return count;
-    }
-
     /** Writes the mean of the added copies into {@code model} (which must have the same parameters). */
     public void loadInto(Module model) {
         if (count == 0) throw new IllegalStateException("the soup is empty: add at least one fine-tuned copy first");

@@ -1,7 +1,5 @@
 package org.lesson8.viz;
 
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -13,7 +11,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.util.List;
 
-/** XChart plots with a Japanese-capable font: curves, metric logs, scatter plots, bars. */
+/** XChart plots with a Japanese-capable font: curves, metric logs, scatter plots. */
 public final class Charts {
     private Charts() {}
 
@@ -90,17 +88,6 @@ public final class Charts {
             for (int i = 0, k = 0; i < group.length; i++) if (group[i] == g) { xs[k] = points[i][0]; ys[k++] = points[i][1]; }
             c.addSeries(groupNames.get(g), xs, ys).setMarker(SeriesMarkers.CIRCLE);
         }
-        return c;
-    }
-
-    /** A bar chart of values per category. */
-    public static CategoryChart bars(String title, List<String> categories, String series, double[] values) {
-        CategoryChart c = new CategoryChartBuilder().width(560).height(320).title(title).build();
-        style(c.getStyler());
-        c.getStyler().setAxisTickLabelsFont(Fonts.font(Font.PLAIN, 10));
-        c.getStyler().setXAxisLabelRotation(45);
-        c.getStyler().setLegendVisible(false);
-        c.addSeries(series, categories, java.util.Arrays.stream(values).boxed().toList());
         return c;
     }
 }

@@ -13,7 +13,7 @@ public final class Fonts {
 
     private Fonts() {}
 
-    public static synchronized String family() {
+    private static synchronized String family() {
         if (family == null) {
             Set<String> have = Arrays.stream(GraphicsEnvironment.getLocalGraphicsEnvironment().getAvailableFontFamilyNames())
                     .collect(Collectors.toSet());

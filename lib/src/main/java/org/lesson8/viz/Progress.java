@@ -26,11 +26,6 @@ public final class Progress {
         this.chart = chart;
     }
 
-    /** Default: the smoothed loss curve. */
-    public static Progress loss(MetricsLog log, int totalSteps) {
-        return new Progress(log, totalSteps, 2.0, l -> Charts.curves("training loss", l, "loss"));
-    }
-
     private String status(int step) {
         double secs = (System.nanoTime() - start) / 1e9;
         double loss = log.size() > 0 ? log.tailMean("loss", 20) : Double.NaN;

@@ -22,12 +22,13 @@ class TrainTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray a = m.create(new float[] {3f, -4f});      // norm 5
             NDArray b = m.create(new float[] {0f, 0f, -12f}); // norm 12 → global 13
-            float norm = GradClip.clipGlobalNorm(List.of(a, b), 1.3f);
+            float norm = GradClip.globalNorm(List.of(a, b));
             assertEquals(13f, norm, 1e-5f);
+            GradClip.clipToNorm(List.of(a, b), norm, 1.3f);
             assertArrayEquals(new float[] {0.3f, -0.4f}, a.toFloatArray(), 1e-5f); // negative ones are clipped too
             assertArrayEquals(new float[] {0f, 0f, -1.2f}, b.toFloatArray(), 1e-5f);
             assertEquals(1.3f, GradClip.globalNorm(List.of(a, b)), 1e-4f);
-            assertEquals(1.3f, GradClip.clipGlobalNorm(List.of(a, b), 10f), 1e-4f); // below the limit: untouched
+            GradClip.clipToNorm(List.of(a, b), GradClip.globalNorm(List.of(a, b)), 10f); // below the limit: untouched
             assertArrayEquals(new float[] {0.3f, -0.4f}, a.toFloatArray(), 1e-5f);
         }
     }
@@ -87,6 +88,37 @@ class TrainTest {
             assertEquals(1e-3f, opt.learningRate(10), 1e-4f);
             assertTrue(opt.learningRate(60) < 1e-3f && opt.learningRate(60) > 1e-5f);
             assertEquals(1e-5f, opt.learningRate(110), 2e-6f);
+        }
+    }
+
+    @Test
+    void aRecipeWarmsUpForItsStepsButAtMostATenthOfTheRun() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Recipe r = new Recipe(32, 1e-3f, 0.01f, 100, 1f);
+            Optim full = r.optim(new Tiny(m), 3000);      // warm-up 100 of 3000 steps
+            assertEquals(1e-5f, full.learningRate(1), 1e-6f);
+            assertEquals(1e-3f, full.learningRate(100), 1e-6f);
+            assertEquals(1e-5f, full.learningRate(3000), 2e-6f);
+            Optim shortRun = r.optim(new Tiny(m), 200);   // warm-up 20: a tenth of the run
+            assertTrue(shortRun.learningRate(10) < 0.6e-3f);
+            assertEquals(1e-3f, shortRun.learningRate(20), 1e-6f);
+            Optim tiny = r.optim(new Tiny(m), 5);         // under 10 steps: no warm-up, cosine from the first step
+            assertEquals(1e-5f + (1e-3f - 1e-5f) * (1 + Math.cos(Math.PI / 5)) / 2, tiny.learningRate(1), 1e-6f);
+        }
+    }
+
+    @Test
+    void aRecipesLoopTrainsTheModelWithItsOptimiser() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Tiny model = new Tiny(m);
+            MetricsLog log = new MetricsLog();
+            TrainLoop loop = new Recipe(32, 0.05f, 0f, 5, 1f).loop(model, 300, log);
+            assertSame(log, loop.log());
+            loop.step((sub, step, metrics) -> model.lin.forward(sub.ones(new Shape(1, 3))).sum());
+            assertEquals(1, loop.optim().steps());
+            assertEquals(0.05f / 5, log.column("lr")[0], 1e-6, "the first step of the warm-up");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Recipe(0, 1e-3f, 0f, 0, 0f));
+            assertTrue(e.getMessage().contains("batch"), e.getMessage());
         }
     }
 

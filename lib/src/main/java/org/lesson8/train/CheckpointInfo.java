@@ -1,0 +1,128 @@
+package org.lesson8.train;
+
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What a shipped checkpoint's {@code NAME.json} says: configuration, seed, steps, measured figures and the command
+ * that made it, one record per checkpoint, written and read with Gson. A component {@code testAccuracy} is the JSON
+ * field {@code test_accuracy}; an absent field reads as {@code null} (or 0 for a number that cannot be null), and a
+ * {@code null} component is left out when written.
+ */
+public final class CheckpointInfo {
+    private CheckpointInfo() {}
+
+    private static final Gson GSON = new GsonBuilder()
+            .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .setPrettyPrinting()
+            .disableHtmlEscaping()
+            .create();
+
+    /** The description of one checkpoint; each names the command that made it. */
+    public sealed interface Info permits Vit, Clip, ImageGpt, Vae, Dit, DitPartial {
+        /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
+        String command();
+    }
+
+    /** vit_fashion.json: the ViT of notebook 01, made by a chain of cycles (one seed per cycle), maybe ending in a soup. */
+    public record Vit(String model, String config, long parameters, long seed, List<Long> seedPerCycle, int steps, int batch,
+                      long trainSeconds, double testAccuracy, String command, String soup,
+                      List<Ingredient> soupIngredients) implements Info {
+        /** One fine-tuned copy of a model soup: the command of its cycle, its steps, seed and test accuracy. */
+        public record Ingredient(String cycle, int steps, long seed, double testAccuracy) {}
+
+        /** The number of training commands in the chain (the index of the next cycle). */
+        public int cycles() {
+            return command.split(" && ").length;
+        }
+    }
+
+    /** clip.json: the CLIP of notebook 04 and its zero-shot and retrieval figures. */
+    public record Clip(String model, String config, String recipe, long parameters, long seed, long shapesSeed, int steps,
+                       int batch, long trainSeconds, String threads, double finalScale, double zeroShotAccuracy,
+                       double zeroShotEnsembleAccuracy, int zeroShotTestImages, double heldoutImageToTextTop1,
+                       double heldoutImageToTextChance, double heldoutExactCaptionTop1, double heldoutExactCaptionChance,
+                       double heldoutTextToImageTop1, double heldoutTextToImageChance, double seenImageToTextTop1,
+                       double seenTextToImageTop1, String command) implements Info {}
+
+    /** image_gpt.json: the Image GPT of notebook 02, its palette, likelihood, probes, completions and sampling speed. */
+    public record ImageGpt(String model, String config, long parameters, long seed, float[][] palette, String paletteNote,
+                           String recipe, int steps, long trainSeconds, double testBitsPerDim,
+                           double baselineIndependentBitsPerDim, Probe probe, Bert bert, Completions completionsVit,
+                           Sampling samplingBenchmark, String threads, String command) implements Info {
+        /** Linear probes on 10k/10k images; {@code bertTestAccuracy} is null without a BERT twin. */
+        public record Probe(int trainImages, int testImages, int steps, int layer, double arTestAccuracy,
+                            double rawPixelsTestAccuracy, Double bertTestAccuracy) {}
+
+        /** The BERT-objective twin; {@code finalMaskedBitsPerDim} is null when it was not trained. */
+        public record Bert(int steps, long trainSeconds, Double finalMaskedBitsPerDim) {}
+
+        /** The lesson-01 ViT's verdict on completed test images and on the quantised originals. */
+        public record Completions(int images, double completionLabelAgreement, double vitAccuracyOnQuantisedOriginals,
+                                  String command) {}
+
+        /** Seconds to sample full images with and without the key/value cache. */
+        public record Sampling(double batch1CachedS, double batch1UncachedS, double batch16CachedS,
+                               double batch16UncachedS, boolean identical) {}
+
+        public ImageGpt withCompletions(Completions c) {
+            return new ImageGpt(model, config, parameters, seed, palette, paletteNote, recipe, steps, trainSeconds,
+                    testBitsPerDim, baselineIndependentBitsPerDim, probe, bert, c, samplingBenchmark, threads, command);
+        }
+    }
+
+    /** vae.json: stage 1 of notebook 03; {@code trainSeconds} is null when the file was re-measured without training. */
+    public record Vae(String model, long parameters, int steps, int batch, long seed, Long trainSeconds,
+                      double testMsePerPixel, double latentScale, String command) implements Info {}
+
+    /** dit.json: stage 2 of notebook 03 (EMA weights). */
+    public record Dit(String model, long parameters, int steps, int skippedNonFiniteUpdates, long trainSeconds,
+                      double finalMse, double emaDecay, int batch, float lr, long seed, String vae,
+                      String command) implements Info {}
+
+    /** dit-partial.json: where an unfinished DiT run's last snapshot stands. */
+    public record DitPartial(int steps, int of, long seconds, String command) implements Info {}
+
+    /** The JSON text of {@code info}, as written into the file. */
+    public static String toJson(Info info) {
+        return GSON.toJson(info) + "\n";
+    }
+
+    /** Reads JSON text written by {@link #toJson} (or by hand with the same field names). */
+    public static <T extends Info> T fromJson(String json, Class<T> type) {
+        T info = GSON.fromJson(json, type);
+        if (info == null || info.command() == null) {
+            throw new JsonParseException("no \"command\" field: not the description of a checkpoint");
+        }
+        return info;
+    }
+
+    public static void write(Path file, Info info) throws IOException {
+        Files.writeString(file, toJson(info), StandardCharsets.UTF_8);
+    }
+
+    public static <T extends Info> T read(Path file, Class<T> type) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " does not exist; train its checkpoint with the command listed in data/README.md");
+        }
+        try {
+            return fromJson(Files.readString(file, StandardCharsets.UTF_8), type);
+        } catch (JsonParseException e) {
+            throw new IOException(file + " is not readable as " + type.getSimpleName() + " information: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code x} rounded to {@code decimals} places, as measured figures are written (e.g. accuracy to 4). */
+    public static double round(double x, int decimals) {
+        double f = Math.pow(10, decimals);
+        return Math.round(x * f) / f;
+    }
+}

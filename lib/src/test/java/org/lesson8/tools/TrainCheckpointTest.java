@@ -1,0 +1,38 @@
+package org.lesson8.tools;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainCheckpointTest {
+    @Test
+    void theUsageListsEveryCommandOfTheTableOnce() {
+        String usage = TrainCheckpoint.usage();
+        Set<String> names = new HashSet<>();
+        for (TrainCheckpoint.Command c : TrainCheckpoint.COMMANDS) {
+            assertTrue(names.add(c.name()), "two commands named " + c.name());
+            assertTrue(usage.contains("  " + c.name() + " "), c.name() + " missing from:\n" + usage);
+            assertTrue(usage.contains(c.description()), usage);
+            assertSame(c, TrainCheckpoint.find(c.name()).orElseThrow());
+        }
+        assertTrue(TrainCheckpoint.find("vitMore2").isEmpty());
+    }
+
+    @Test
+    void theFormerNamesOfTheRecordedViTChainStillRunTheirSteps() {
+        assertEquals("vitWarmRestart", TrainCheckpoint.find("vitMore").orElseThrow().name());
+        assertEquals("vitNoAugmentation", TrainCheckpoint.find("vitPolish").orElseThrow().name());
+        assertTrue(TrainCheckpoint.usage().contains("vitMore = vitWarmRestart"), TrainCheckpoint.usage());
+    }
+
+    @Test
+    void argumentsFallBackToTheDefaultsWhenLeftOut() {
+        String[] args = {"12000"};
+        assertEquals(12000, TrainCheckpoint.intArg(args, 0, 6000));
+        assertEquals(4, TrainCheckpoint.intArg(args, 1, 4));
+        assertEquals(1e9, TrainCheckpoint.doubleArg(args, 1, 1e9));
+    }
+}

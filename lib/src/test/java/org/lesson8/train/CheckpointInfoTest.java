@@ -1,0 +1,124 @@
+package org.lesson8.train;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lesson8.course.Course;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class CheckpointInfoTest {
+    private static Path shipped(String name) {
+        return Course.home().resolve("data").resolve("checkpoints").resolve(name);
+    }
+
+    /** Written and read back, an info is the same; written again, the text is the same. */
+    private static <T extends CheckpointInfo.Info> T roundTrip(T info, Class<T> type) {
+        String json = CheckpointInfo.toJson(info);
+        T back = CheckpointInfo.fromJson(json, type);
+        assertEquals(json, CheckpointInfo.toJson(back));
+        return back;
+    }
+
+    @Test
+    void readsTheShippedVitChainWithItsSoup() throws IOException {
+        CheckpointInfo.Vit v = CheckpointInfo.read(shipped("vit_fashion.json"), CheckpointInfo.Vit.class);
+        assertEquals(305034, v.parameters());
+        assertEquals(List.of(42L, 43L, 44L, 45L), v.seedPerCycle());
+        assertEquals(60000, v.steps());
+        assertEquals(18052, v.trainSeconds());
+        assertEquals(0.9144, v.testAccuracy());
+        assertTrue(v.command().startsWith("./course train vit 18000 && ./course train vitMore 12000"), v.command());
+        assertEquals(new CheckpointInfo.Vit.Ingredient("vitPolish", 3000, 46, 0.9128), v.soupIngredients().get(1));
+        assertEquals(v, roundTrip(v, CheckpointInfo.Vit.class));
+    }
+
+    @Test
+    void readsTheShippedClip() throws IOException {
+        CheckpointInfo.Clip c = CheckpointInfo.read(shipped("clip.json"), CheckpointInfo.Clip.class);
+        assertEquals(258241, c.parameters());
+        assertEquals(2500, c.steps());
+        assertEquals(256, c.batch());
+        assertEquals(25.714, c.finalScale());
+        assertEquals(0.8520, c.zeroShotAccuracy());
+        assertEquals(0.9110, c.heldoutImageToTextTop1());
+        assertEquals(0.0417, c.heldoutImageToTextChance());
+        assertEquals(1.0, c.seenTextToImageTop1());
+        assertEquals("./course train clip 2500", c.command());
+        assertEquals(c, roundTrip(c, CheckpointInfo.Clip.class));
+    }
+
+    @Test
+    void readsTheShippedImageGptWithItsPaletteAndNestedFigures() throws IOException {
+        CheckpointInfo.ImageGpt g = CheckpointInfo.read(shipped("image_gpt.json"), CheckpointInfo.ImageGpt.class);
+        assertEquals(8, g.palette().length);
+        assertEquals(0.002875f, g.palette()[0][0]);
+        assertEquals(0.888962f, g.palette()[7][0]);
+        assertEquals(0.8446, g.testBitsPerDim());
+        assertEquals(0.7123, g.probe().bertTestAccuracy());
+        assertEquals(0.8113, g.bert().finalMaskedBitsPerDim());
+        assertEquals(0.6650, g.completionsVit().completionLabelAgreement());
+        assertEquals("./course train imageGpt judge", g.completionsVit().command());
+        assertEquals(16.899, g.samplingBenchmark().batch16UncachedS());
+        assertTrue(g.samplingBenchmark().identical());
+        assertEquals("Recipe[batch=32, lr=0.002, weightDecay=0.01, warmup=100, clip=1.0]", g.recipe());
+        roundTrip(g, CheckpointInfo.ImageGpt.class);
+    }
+
+    @Test
+    void judgingReplacesOnlyTheCompletionsOfImageGpt() throws IOException {
+        CheckpointInfo.ImageGpt g = CheckpointInfo.read(shipped("image_gpt.json"), CheckpointInfo.ImageGpt.class);
+        var c = new CheckpointInfo.ImageGpt.Completions(200, 0.5, 0.8, "./course train imageGpt judge");
+        CheckpointInfo.ImageGpt judged = g.withCompletions(c);
+        assertEquals(c, judged.completionsVit());
+        assertEquals(CheckpointInfo.toJson(g), CheckpointInfo.toJson(judged.withCompletions(g.completionsVit())));
+    }
+
+    @Test
+    void readsTheShippedVaeAndDit() throws IOException {
+        CheckpointInfo.Vae v = CheckpointInfo.read(shipped("vae.json"), CheckpointInfo.Vae.class);
+        assertNull(v.trainSeconds(), "re-measured without training");
+        assertEquals(0.02506, v.testMsePerPixel());
+        assertEquals(0.29821, v.latentScale());
+        assertEquals(v, roundTrip(v, CheckpointInfo.Vae.class));
+        assertFalse(CheckpointInfo.toJson(v).contains("train_seconds"), "a null component is left out");
+        CheckpointInfo.Dit d = CheckpointInfo.read(shipped("dit.json"), CheckpointInfo.Dit.class);
+        assertEquals(1058888, d.parameters());
+        assertEquals(6136, d.trainSeconds());
+        assertEquals(0.05584, d.finalMse());
+        assertEquals(0.999, d.emaDecay());
+        assertEquals(5e-4f, d.lr());
+        assertEquals(d, roundTrip(d, CheckpointInfo.Dit.class));
+    }
+
+    @Test
+    void writesSnakeCaseFieldsInRecordOrderAndUnescapedCommands(@TempDir Path dir) throws IOException {
+        var p = new CheckpointInfo.DitPartial(500, 9000, 341, "./course train dit 9000 && echo <done>");
+        Path f = dir.resolve("dit-partial.json");
+        CheckpointInfo.write(f, p);
+        assertEquals("{\n  \"steps\": 500,\n  \"of\": 9000,\n  \"seconds\": 341,\n"
+                + "  \"command\": \"./course train dit 9000 && echo <done>\"\n}\n", Files.readString(f));
+        assertEquals(p, CheckpointInfo.read(f, CheckpointInfo.DitPartial.class));
+    }
+
+    @Test
+    void refusesAFileThatIsMissingOrDescribesNoCheckpoint(@TempDir Path dir) throws IOException {
+        IOException missing = assertThrows(IOException.class, () -> CheckpointInfo.read(dir.resolve("x.json"), CheckpointInfo.Vae.class));
+        assertTrue(missing.getMessage().contains("data/README.md"), missing.getMessage());
+        Files.writeString(dir.resolve("x.json"), "{\"steps\": 3}");
+        IOException noCommand = assertThrows(IOException.class, () -> CheckpointInfo.read(dir.resolve("x.json"), CheckpointInfo.Vae.class));
+        assertTrue(noCommand.getMessage().contains("command"), noCommand.getMessage());
+        Files.writeString(dir.resolve("x.json"), "{\"steps\": ");
+        assertThrows(IOException.class, () -> CheckpointInfo.read(dir.resolve("x.json"), CheckpointInfo.Vae.class));
+    }
+
+    @Test
+    void roundsMeasuredFiguresAsTheyAreWritten() {
+        assertEquals(0.9144, CheckpointInfo.round(0.91437, 4));
+        assertEquals(18052.0, CheckpointInfo.round(18051.6, 0));
+    }
+}
