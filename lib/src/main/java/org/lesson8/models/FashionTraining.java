@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.nn.Losses;
 import org.lesson8.nn.Module;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Optim;
@@ -101,7 +102,7 @@ public final class FashionTraining {
             NDArray y = train.labels(sub, idx);
             NDArray logits = clf.logits(x);
             metrics.put("train_acc", Vit.correct(logits, y) / (double) idx.length);
-            return Vit.crossEntropy(logits, y, r.labelSmoothing());
+            return Losses.crossEntropy(logits, y, r.labelSmoothing());
         }, onStep);
         return loop;
     }

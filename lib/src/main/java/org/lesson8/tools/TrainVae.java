@@ -3,6 +3,7 @@ package org.lesson8.tools;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.eval.Reconstruction;
 import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Checkpoint;
@@ -61,10 +62,10 @@ public final class TrainVae {
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));
             int steps = (int) Files.lines(dir.resolve("vae-log.csv")).count() - 1;
-            double testMse = vae.reconstructionMse(m, FashionMnist.test(), 10000);
+            double testMse = Reconstruction.vaeMse(vae, m, FashionMnist.test(), 10000);
             String json = String.format(Locale.ROOT, "{\n  \"model\": \"%s\",\n  \"parameters\": %d,\n  \"steps\": %d,\n  \"batch\": %d,\n"
                             + "  \"seed\": 42,\n  \"train_seconds\": %s,\n  \"test_mse_per_pixel\": %.5f,\n  \"latent_scale\": %.5f,\n"
-                            + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount() - 1, steps,
+                            + "  \"command\": \"./course train vae %d\"\n}\n", vae.config, vae.parameterCount(), steps,
                     LatentDiffusion.Recipe.vae().batch(), Double.isNaN(trainSeconds) ? "null" : String.format(Locale.ROOT, "%.0f", trainSeconds),
                     testMse, vae.scale(), steps);
             Files.writeString(dir.resolve("vae.json"), json, StandardCharsets.UTF_8);
