@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.nn.Linear;
+import org.lesson8.nn.Losses;
+import org.lesson8.nn.Losses;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Recipe;
 import org.lesson8.models.Vit;
@@ -53,7 +55,7 @@ public final class LinearProbe {
                     by[i] = trainY[k];
                 }
                 NDArray logits = probe.forward(sub.create(bx, new Shape(batch, d)));
-                return Vit.crossEntropy(logits, sub.create(by));
+                return Losses.crossEntropy(logits, sub.create(by));
             }, null);
             double trainAcc = TrainLoop.noGrad(s -> accuracy(probe, xTrain, yTrain), m);
             double testAcc = TrainLoop.noGrad(s -> accuracy(probe, xTest, yTest), m);

@@ -1,9 +1,7 @@
 package org.lesson8.models;
 
-import org.lesson8.lessons.ClipLesson;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.nn.LayerNorm;
@@ -11,11 +9,14 @@ import org.lesson8.nn.LearnedPositionEmbedding;
 import org.lesson8.nn.Module;
 import org.lesson8.nn.Nd;
 import org.lesson8.nn.PatchEmbedding;
+import org.lesson8.nn.TokenEmbedding;
 import org.lesson8.nn.TransformerBlock;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+
+import static org.lesson8.nn.Init.normal;
 
 /**
  * CLIP (Radford et al. 2021, "Learning Transferable Visual Models From Natural Language Supervision"),
@@ -114,7 +115,7 @@ public class Clip extends Module {
     /** The text encoder: a causal transformer; the feature is read at the {@code <end>} token. */
     public static final class TextEncoder extends Module {
         public final Config config;
-        public final NDArray tokenEmbedding;
+        public final TokenEmbedding tokenEmbedding;
         public final LearnedPositionEmbedding pos;
         public final List<TransformerBlock> blocks = new ArrayList<>();
         public final LayerNorm lnFinal;
@@ -124,7 +125,7 @@ public class Clip extends Module {
             super(m);
             config = c;
             int w = c.textWidth();
-            tokenEmbedding = param("token_embedding", normal(m, rng, new Shape(c.vocab(), w), 0.02), false);
+            tokenEmbedding = child("token_embedding", new TokenEmbedding(m, rng, c.vocab(), w));
             pos = child("pos_embed", new LearnedPositionEmbedding(m, rng, c.context(), w));
             for (int i = 0; i < c.textDepth(); i++) {
                 blocks.add(child("blocks." + i, new TransformerBlock(m, rng, w, c.textHeads(), 2L * w)));
@@ -135,7 +136,7 @@ public class Clip extends Module {
 
         /** Hidden states after the causal transformer and the final LayerNorm, (B, T, W). ids: (B, T) int64. */
         public NDArray hidden(NDArray ids) {
-            NDArray x = ids.oneHot(config.vocab()).toType(DataType.FLOAT32, false).matMul(tokenEmbedding);
+            NDArray x = tokenEmbedding.forward(ids);
             x = pos.forward(x, 0);
             for (TransformerBlock b : blocks) x = b.forward(x, true, false).out();
             return lnFinal.forward(x);

@@ -2,17 +2,24 @@ package org.lesson8.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import static org.lesson8.nn.Nd.silu;
 import org.lesson8.diffusion.Denoiser;
+import org.lesson8.nn.AdaLnModulation;
+import org.lesson8.nn.Init;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Mlp;
 import org.lesson8.nn.Module;
 import org.lesson8.nn.MultiHeadAttention;
 import org.lesson8.nn.PatchEmbedding;
+import org.lesson8.nn.Patches;
 import org.lesson8.nn.PositionEmbeddings;
+import org.lesson8.nn.Scoped;
+import org.lesson8.nn.TimestepEmbedding;
+import org.lesson8.nn.TokenEmbedding;
+
+import static org.lesson8.nn.AdaLnModulation.gatedResidual;
+import static org.lesson8.nn.AdaLnModulation.modulate;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +66,7 @@ public class Dit extends Module implements Denoiser {
         public long parameterCount() {
             long d = dim, h = (long) mlpRatio * dim, p2 = (long) patch * patch;
             long xEmbed = d * inChannels * p2 + d;
-            long tEmbed = (long) TimestepEmbedder.FREQUENCIES * d + d + d * d + d;
+            long tEmbed = TimestepEmbedding.parameterCount(d);
             long yEmbed = (classes + 1L) * d;
             long attn = 3 * d * d + 3 * d + d * d + d;
             long mlp = d * h + h + h * d + d;
@@ -76,7 +83,7 @@ public class Dit extends Module implements Denoiser {
         public double forwardMacs() {
             double t = tokens(), d = dim, h = (double) mlpRatio * dim;
             double perBlock = t * (4 * d * d + 2 * d * h) + 2 * t * t * d + 6 * d * d;
-            return depth * perBlock + t * d * inChannels * patch * patch + TimestepEmbedder.FREQUENCIES * d + d * d
+            return depth * perBlock + t * d * inChannels * patch * patch + TimestepEmbedding.FREQUENCIES * d + d * d
                     + 2 * d * d + t * d * patch * patch * outChannels();
         }
     }
@@ -97,40 +104,13 @@ public class Dit extends Module implements Denoiser {
         return new Config("DiT-Ti/1 (Fashion-MNIST latents)", 7, 4, 1, 96, 6, 4, 4, 10, true, 0.1);
     }
 
-    /** Sinusoidal timestep features (256 frequencies, [cos ; sin] as in DiT) → Linear → SiLU → Linear. */
-    public static final class TimestepEmbedder extends Module {
-        public static final int FREQUENCIES = 256;
-        public final Linear fc1;
-        public final Linear fc2;
-
-        TimestepEmbedder(NDManager m, Random rng, int dim) {
-            super(m);
-            fc1 = child("mlp.0", new Linear(m, rng, FREQUENCIES, dim));
-            fc2 = child("mlp.2", new Linear(m, rng, dim, dim));
-        }
-
-        /** (B,) timesteps → (B, 256): cos(t·ω_k), sin(t·ω_k) with ω_k = 10000^(−k/128). */
-        public static NDArray sinusoid(NDArray t, int dim) {
-            int half = dim / 2;
-            float[] freqs = new float[half];
-            for (int k = 0; k < half; k++) freqs[k] = (float) Math.exp(-Math.log(10000.0) * k / half);
-            NDArray f = t.getManager().create(freqs, new Shape(1, half));
-            NDArray args = t.toType(DataType.FLOAT32, false).reshape(-1, 1).mul(f);
-            return args.cos().concat(args.sin(), 1);
-        }
-
-        public NDArray forward(NDArray t) {
-            return fc2.forward(silu(fc1.forward(sinusoid(t, FREQUENCIES))));
-        }
-    }
-
     /** One DiT block with adaLN-Zero: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
     public static final class Block extends Module {
         public final LayerNorm norm1;
         public final MultiHeadAttention attn;
         public final LayerNorm norm2;
         public final Mlp mlp;
-        public final Linear adaLN;
+        public final AdaLnModulation adaLN;
 
         Block(NDManager m, Random rng, int dim, int heads, int hidden) {
             super(m);
@@ -138,41 +118,27 @@ public class Dit extends Module implements Denoiser {
             attn = child("attn", new MultiHeadAttention(m, rng, dim, heads));
             norm2 = child("norm2", new LayerNorm(m, dim, 1e-6f, false));
             mlp = child("mlp", new Mlp(m, rng, dim, hidden));
-            adaLN = child("adaLN_modulation.1", new Linear(m, rng, dim, 6L * dim).zeroInit());
+            adaLN = child("adaLN_modulation", new AdaLnModulation(m, rng, dim, 6));
         }
 
         /** x (B, N, D), c (B, D). */
         public NDArray forward(NDArray x, NDArray c) {
-            return org.lesson8.nn.Scoped.layer(() -> {
-                NDArray[] mod = chunks(adaLN.forward(silu(c)), 6);
-                NDArray h = attn.forward(modulate(norm1.forward(x), mod[0], mod[1])).out();
-                NDArray y = x.add(mod[2].expandDims(1).mul(h));
-                h = mlp.forward(modulate(norm2.forward(y), mod[3], mod[4]));
-                return new NDArray[] {y.add(mod[5].expandDims(1).mul(h))};
+            return Scoped.layer(() -> {
+                NDArray[] mod = adaLN.forward(c);
+                NDArray y = gatedResidual(x, mod[2], attn.forward(modulate(norm1.forward(x), mod[0], mod[1])).out());
+                return new NDArray[] {gatedResidual(y, mod[5], mlp.forward(modulate(norm2.forward(y), mod[3], mod[4])))};
             })[0];
         }
-    }
-
-    /** x·(1 + scale) + shift, with one (shift, scale) per example broadcast over the tokens. */
-    public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
-        return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
-    }
-
-    static NDArray[] chunks(NDArray a, int n) {
-        long d = a.getShape().get(1) / n;
-        NDArray[] out = new NDArray[n];
-        for (int i = 0; i < n; i++) out[i] = a.get(":, {}:{}", i * d, (i + 1) * d);
-        return out;
     }
 
     public final Config config;
     public final PatchEmbedding xEmbedder;
     public final NDArray posEmbed;
-    public final TimestepEmbedder tEmbedder;
-    public final NDArray yTable;
+    public final TimestepEmbedding tEmbedder;
+    public final TokenEmbedding yEmbedder;
     public final List<Block> blocks = new ArrayList<>();
     public final LayerNorm normFinal;
-    public final Linear adaLNFinal;
+    public final AdaLnModulation adaLNFinal;
     public final Linear linearFinal;
 
     public Dit(NDManager m, Config c, long seed) {
@@ -184,19 +150,16 @@ public class Dit extends Module implements Denoiser {
         Random rng = new Random(seed);
         xEmbedder = child("x_embedder", new PatchEmbedding(m, rng, c.inputSize(), c.patch(), c.inChannels(), c.dim()));
         posEmbed = PositionEmbeddings.sinCos2d(m, c.dim(), c.grid());   // fixed, not a parameter
-        tEmbedder = child("t_embedder", new TimestepEmbedder(m, rng, c.dim()));
+        tEmbedder = child("t_embedder", new TimestepEmbedding(m, rng, c.dim()));
         // DiT's initialize_weights: label table and timestep MLP ~ N(0, 0.02²), every other Linear Xavier-uniform
-        yTable = param("y_embedder.embedding_table.weight", normal(m, rng, new Shape(c.classes() + 1, c.dim()), 0.02), false);
-        for (Linear fc : new Linear[] {tEmbedder.fc1, tEmbedder.fc2}) {
-            try (NDArray w = normal(m, rng, fc.weight.getShape(), 0.02)) {
-                fc.weight.set(w.toFloatArray());
-            }
-        }
+        yEmbedder = child("y_embedder.embedding_table.weight", new TokenEmbedding(m, rng, c.classes() + 1, c.dim()));
+        Init.fillNormal(tEmbedder.fc1.weight, rng, 0.02);
+        Init.fillNormal(tEmbedder.fc2.weight, rng, 0.02);
         for (int i = 0; i < c.depth(); i++) {
             blocks.add(child("blocks." + i, new Block(m, rng, c.dim(), c.heads(), c.mlpRatio() * c.dim())));
         }
         normFinal = child("final_layer.norm_final", new LayerNorm(m, c.dim(), 1e-6f, false));
-        adaLNFinal = child("final_layer.adaLN_modulation.1", new Linear(m, rng, c.dim(), 2L * c.dim()).zeroInit());
+        adaLNFinal = child("final_layer.adaLN_modulation", new AdaLnModulation(m, rng, c.dim(), 2));
         linearFinal = child("final_layer.linear",
                 new Linear(m, rng, c.dim(), (long) c.patch() * c.patch() * c.outChannels()).zeroInit());
     }
@@ -222,9 +185,7 @@ public class Dit extends Module implements Denoiser {
                         + ", or " + nullClass() + " for the null class");
             }
         }
-        // one-hot · table (as the other models' embeddings): advanced indexing with gradients is avoided, two DiT
-        // training runs that used yTable.get(indices) died in native code after 400–1300 steps
-        return tEmbedder.forward(t).add(y.oneHot(nullClass() + 1).toType(DataType.FLOAT32, false).matMul(yTable));
+        return tEmbedder.forward(t).add(yEmbedder.forward(y));
     }
 
     /** x_t (B, C, I, I), t (B,) original timesteps, y (B,) labels → (B, 2C, I, I) = [ε ; v]. */
@@ -241,9 +202,9 @@ public class Dit extends Module implements Denoiser {
         NDArray h = xEmbedder.forward(x).add(posEmbed);
         NDArray c = condition(t, y);
         for (Block b : blocks) h = b.forward(h, c);
-        NDArray[] mod = chunks(adaLNFinal.forward(silu(c)), 2);
+        NDArray[] mod = adaLNFinal.forward(c);
         h = linearFinal.forward(modulate(normFinal.forward(h), mod[0], mod[1]));
-        return unpatchify(h, config.patch(), config.outChannels());
+        return Patches.unpatchify(h, config.patch(), config.outChannels());
     }
 
     @Override
@@ -252,23 +213,5 @@ public class Dit extends Module implements Denoiser {
             throw new IllegalArgumentException("DiT is conditioned on class labels: pass an int64 NDArray of shape (B)");
         }
         return forward(xt, t, y);
-    }
-
-    /** (B, N, p·p·C) with each token's values ordered (row, column, channel) → (B, C, H, W); inverse of {@link #patchify}. */
-    public static NDArray unpatchify(NDArray tokens, int p, int channels) {
-        Shape s = tokens.getShape();
-        long b = s.get(0), n = s.get(1);
-        long g = Math.round(Math.sqrt(n));
-        if (g * g != n || s.get(2) != (long) p * p * channels) {
-            throw new IllegalArgumentException("unpatchify: expected (batch, grid², " + p * p * channels + "), got " + s);
-        }
-        return tokens.reshape(b, g, g, p, p, channels).transpose(0, 5, 1, 3, 2, 4).reshape(b, channels, g * p, g * p);
-    }
-
-    /** (B, C, H, W) → (B, N, p·p·C), values ordered (row, column, channel): the layout the final layer predicts. */
-    public static NDArray patchify(NDArray x, int p) {
-        Shape s = x.getShape();
-        long b = s.get(0), c = s.get(1), g = s.get(2) / p;
-        return x.reshape(b, c, g, p, g, p).transpose(0, 2, 4, 3, 5, 1).reshape(b, g * g, (long) p * p * c);
     }
 }

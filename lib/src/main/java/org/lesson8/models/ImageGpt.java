@@ -1,6 +1,7 @@
 package org.lesson8.models;
 
 import org.lesson8.nn.Nd;
+import static org.lesson8.nn.Init.normal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

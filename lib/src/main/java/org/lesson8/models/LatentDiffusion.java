@@ -1,6 +1,5 @@
 package org.lesson8.models;
 
-import org.lesson8.lessons.DitLesson;
 import org.lesson8.nn.Nd;
 
 import ai.djl.ndarray.NDArray;

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
+import org.lesson8.nn.Init;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
 
@@ -22,19 +23,12 @@ public class SmallCnn extends Module implements Classifier {
     public SmallCnn(NDManager m, long seed) {
         super(m);
         Random rng = new Random(seed);
-        w1 = param("conv1.weight", heUniform(m, rng, new Shape(32, 1, 3, 3), 9), true);
+        w1 = param("conv1.weight", Init.heUniform(m, rng, new Shape(32, 1, 3, 3), 9), true);
         b1 = param("conv1.bias", m.zeros(new Shape(32)), false);
-        w2 = param("conv2.weight", heUniform(m, rng, new Shape(64, 32, 3, 3), 32 * 9), true);
+        w2 = param("conv2.weight", Init.heUniform(m, rng, new Shape(64, 32, 3, 3), 32 * 9), true);
         b2 = param("conv2.bias", m.zeros(new Shape(64)), false);
         fc1 = child("fc1", new Linear(m, rng, 64 * 7 * 7, 128));
         fc2 = child("fc2", new Linear(m, rng, 128, 10));
-    }
-
-    private static NDArray heUniform(NDManager m, Random rng, Shape s, int fanIn) {
-        double a = Math.sqrt(6.0 / fanIn);
-        float[] v = new float[(int) s.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
-        return m.create(v, s);
     }
 
     @Override

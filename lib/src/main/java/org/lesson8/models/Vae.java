@@ -4,9 +4,6 @@ import org.lesson8.nn.Nd;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import org.lesson8.data.Batches;
-import org.lesson8.data.FashionMnist;
 import ai.djl.ndarray.types.Shape;
 import static org.lesson8.nn.Nd.silu;
 import org.lesson8.diffusion.NoiseSource;
@@ -25,8 +22,8 @@ import java.util.Random;
  *   loss     Σ_pixels (x − x̂)²  +  klWeight · KL(q(z|x) ‖ N(0, I))      (per image, averaged over the batch)
  * </pre>
  * The diffusion model sees {@code z · latentScale}; {@link #measureScale} sets the scale to 1/std of the latents of
- * the training images, the role Stable Diffusion's 0.18215 plays. The scale is stored with the weights (as the
- * parameter {@code latent_scale}, which the loss does not use, so the optimiser never changes it).
+ * the training images, the role Stable Diffusion's 0.18215 plays. The scale is stored with the weights as the buffer
+ * {@code latent_scale}: saved and loaded, never trained, not counted as a parameter.
  */
 public class Vae extends Module {
     /** Image size and channels, latent channels, base width w (the encoder uses w, 2w, 4w), KL weight. */
@@ -86,7 +83,7 @@ public class Vae extends Module {
             child("decoder.up2", new Conv2d(m, rng, 2 * w, w, 3, 1, 1)),
             child("decoder.conv_out", new Conv2d(m, rng, w, c.channels(), 3, 1, 1)),
         };
-        latentScale = param("latent_scale", m.ones(new Shape(1)), false);
+        latentScale = buffer("latent_scale", m.ones(new Shape(1)));
     }
 
     /** The latent shape of a batch: (B, z, H/4, W/4). */
@@ -164,11 +161,6 @@ public class Vae extends Module {
         return new Losses(rec, kl, rec.add(Nd.mul(kl, config.klWeight())).mean());
     }
 
-    /** The diffusion model's input: a latent sample times the measured scale. */
-    public NDArray toDiffusion(NDArray images, NoiseSource noise) {
-        return Nd.mul(encode(images).sample(noise), scale());
-    }
-
     /** Back from the diffusion model's space to images in [−1, 1] (clipped). */
     public NDArray fromDiffusion(NDArray scaledLatents) {
         return decode(Nd.div(scaledLatents, scale())).clip(-1, 1);
@@ -186,20 +178,8 @@ public class Vae extends Module {
         double mean = sum / v.length;
         double std = Math.sqrt(Math.max(1e-12, sq / v.length - mean * mean));
         float s = (float) (1.0 / std);
-        replaceParam("latent_scale", manager.create(new float[] {s}));
+        assign("latent_scale", manager.create(new float[] {s}));
         return s;
     }
 
-    /** Mean squared error per pixel of VAE reconstructions (posterior mean) on the first n images, in [−1, 1] units. */
-    public double reconstructionMse(NDManager m, FashionMnist.Split s, int n) {
-        double sum = 0;
-        for (int[] idx : Batches.sequential(Math.min(n, s.size), 500)) {
-            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray x = LatentDiffusion.toSigned(s.images(sub, idx));
-                NDArray r = decode(encode(x).mean()).clip(-1, 1);
-                sum += r.sub(x).square().sum().getFloat();
-            }
-        }
-        return sum / (Math.min(n, s.size) * (double) FashionMnist.PIXELS);
-    }
 }

@@ -1,10 +1,9 @@
 package org.lesson8.models;
 
-import org.lesson8.nn.Nd;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import org.lesson8.nn.Init;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
@@ -94,7 +93,7 @@ public class Vit extends Module implements Classifier {
         Random rng = new Random(seed);
         patchEmbed = child("patch_embed", new PatchEmbedding(m, rng, c.imageSize(), c.patch(), c.channels(), c.dim()));
         clsToken = param("cls_token", m.zeros(new Shape(1, 1, c.dim())), false);
-        posEmbed = param("pos_embed", normal(m, rng, new Shape(1, c.tokens(), c.dim()), 0.02), false);
+        posEmbed = param("pos_embed", Init.normal(m, rng, new Shape(1, c.tokens(), c.dim()), 0.02), false);
         for (int i = 0; i < c.depth(); i++) {
             blocks.add(child("blocks." + i, new TransformerBlock(m, rng, c.dim(), c.heads(), c.mlp())));
         }
@@ -123,25 +122,6 @@ public class Vit extends Module implements Classifier {
     @Override
     public NDArray logits(NDArray images) {
         return forward(images, false).logits();
-    }
-
-    /** Mean cross-entropy of logits against integer labels. */
-    public static NDArray crossEntropy(NDArray logits, NDArray labels) {
-        return crossEntropy(logits, labels, 0f);
-    }
-
-    /**
-     * Cross-entropy against labels smoothed by ε: the target is (1 − ε)·one-hot + ε/K, so the loss is
-     * (1 − ε)·CE + ε·mean over classes of −log p.
-     */
-    public static NDArray crossEntropy(NDArray logits, NDArray labels, float smoothing) {
-        if (smoothing < 0 || smoothing >= 1) throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + smoothing);
-        long k = logits.getShape().get(1);
-        NDArray logp = logits.logSoftmax(1);
-        NDArray nll = logp.mul(labels.oneHot((int) k)).sum(new int[] {1}).neg();
-        if (smoothing == 0f) return nll.mean();
-        NDArray uniform = logp.mean(new int[] {1}).neg();
-        return Nd.mul(nll, 1 - smoothing).add(Nd.mul(uniform, smoothing)).mean();
     }
 
     /** Number of correct argmax predictions. */

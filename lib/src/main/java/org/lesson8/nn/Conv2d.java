@@ -23,16 +23,9 @@ public class Conv2d extends Module {
         this.kernel = kernel;
         this.stride = stride;
         this.padding = padding;
-        // PyTorch's default initialisation: U(−1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias
-        double bound = 1.0 / Math.sqrt((double) in * kernel * kernel);
-        weight = param("weight", uniform(m, rng, new Shape(out, in, kernel, kernel), bound), true);
-        bias = param("bias", uniform(m, rng, new Shape(out), bound), false);
-    }
-
-    private static NDArray uniform(NDManager m, Random rng, Shape shape, double bound) {
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-        return m.create(v, shape);
+        long fanIn = (long) in * kernel * kernel;
+        weight = param("weight", Init.torchDefault(m, rng, new Shape(out, in, kernel, kernel), fanIn), true);
+        bias = param("bias", Init.torchDefault(m, rng, new Shape(out), fanIn), false);
     }
 
     public NDArray forward(NDArray x) {

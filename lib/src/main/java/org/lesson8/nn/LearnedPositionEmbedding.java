@@ -14,7 +14,7 @@ public class LearnedPositionEmbedding extends Module {
     public LearnedPositionEmbedding(NDManager m, Random rng, long length, long dim) {
         super(m);
         this.length = length;
-        table = param("table", normal(m, rng, new Shape(1, length, dim), 0.02), false);
+        table = param("table", Init.normal(m, rng, new Shape(1, length, dim), 0.02), false);
     }
 
     /** Adds the first T rows (starting at {@code offset}) to x of shape (B, T, D). */

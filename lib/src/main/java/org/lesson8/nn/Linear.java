@@ -21,7 +21,7 @@ public class Linear extends Module {
         super(m);
         this.in = in;
         this.out = out;
-        weight = param("weight", xavierUniform(m, rng, out, in, new Shape(out, in)), true);
+        weight = param("weight", Init.xavierUniform(m, rng, new Shape(out, in), in, out), true);
         bias = withBias ? param("bias", m.zeros(new Shape(out)), false) : null;
     }
 
@@ -32,11 +32,11 @@ public class Linear extends Module {
     /** Sets every weight and bias to zero (adaLN-Zero, zero-initialised heads). */
     public Linear zeroInit() {
         try (NDArray z = manager.zeros(weight.getShape())) {
-            replaceParam("weight", z);
+            assign("weight", z);
         }
         if (bias != null) {
             try (NDArray z = manager.zeros(bias.getShape())) {
-                replaceParam("bias", z);
+                assign("bias", z);
             }
         }
         return this;

@@ -3,14 +3,11 @@ package org.lesson8.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * A small, explicit parameter container in the spirit of {@code torch.nn.Module}.
@@ -22,12 +19,13 @@ import java.util.Random;
  * operators ({@code Linear.linear}, {@code Convolution.convolution}, {@code LayerNorm.layerNorm},
  * {@code matMul}, {@code softmax}), which call straight into libtorch.
  *
- * <p>Parameter names are hierarchical ({@code blocks.0.attn.qkv.weight}), the same names that end
+ * <p>Parameter and buffer names are hierarchical ({@code blocks.0.attn.q.weight}), the same names that end
  * up in the safetensors checkpoints.
  */
 public abstract class Module {
     private final Map<String, NDArray> params = new LinkedHashMap<>();
     private final Map<String, Boolean> decay = new LinkedHashMap<>();
+    private final Map<String, NDArray> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     protected final NDManager manager;
 
@@ -39,15 +37,34 @@ public abstract class Module {
         return manager;
     }
 
-    /** Registers a trainable parameter. {@code weightDecay} is false for biases, norms and embeddings' extras. */
+    /**
+     * Registers a trainable parameter. {@code weightDecay} is false for biases, norms and embeddings' extras.
+     * A parameter registered with the empty name takes the module's own name: a module that is a single table
+     * ({@link TokenEmbedding}) is stored under the name its parent gives it.
+     */
     protected NDArray param(String name, NDArray value, boolean weightDecay) {
+        value = float32(name, value);
+        value.setRequiresGradient(true);
+        params.put(name, value);
+        decay.put(name, weightDecay);
+        return value;
+    }
+
+    /**
+     * Registers a buffer: a number the model keeps and a checkpoint stores (the VAE's latent scale), which is not
+     * trained: no gradient, not counted by {@link #parameterCount()}, not given to the optimiser.
+     */
+    protected NDArray buffer(String name, NDArray value) {
+        value = float32(name, value);
+        buffers.put(name, value);
+        return value;
+    }
+
+    private static NDArray float32(String name, NDArray value) {
         if (value.getDataType() != DataType.FLOAT32) {
             value = value.toType(DataType.FLOAT32, false);
         }
         value.setName(name);
-        value.setRequiresGradient(true);
-        params.put(name, value);
-        decay.put(name, weightDecay);
         return value;
     }
 
@@ -56,41 +73,60 @@ public abstract class Module {
         return module;
     }
 
-    /** Re-assigns the value of a registered parameter (used by initialisers and checkpoint loading). */
-    protected void replaceParam(String name, NDArray value) {
-        NDArray old = params.get(name);
+    /** Overwrites the values of a registered parameter or buffer (initialisers, measured constants). */
+    protected void assign(String name, NDArray value) {
+        NDArray old = params.containsKey(name) ? params.get(name) : buffers.get(name);
+        if (old == null) throw new IllegalArgumentException("no parameter or buffer named '" + name + "'");
         old.set(value.toType(DataType.FLOAT32, false).toFloatArray());
     }
 
     /** All parameters, depth first, with dotted names. */
     public Map<String, NDArray> parameters() {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        collect("", out, null);
+        collect("", out, null, null);
+        return out;
+    }
+
+    /** All buffers, depth first, with dotted names. */
+    public Map<String, NDArray> buffers() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        collect("", null, null, out);
+        return out;
+    }
+
+    /** What a checkpoint holds: parameters, then buffers. */
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> out = parameters();
+        out.putAll(buffers());
         return out;
     }
 
     /** Names of parameters that receive weight decay (matrices of Linear/Conv layers). */
     public Map<String, Boolean> decayFlags() {
         Map<String, Boolean> out = new LinkedHashMap<>();
-        collect("", null, out);
+        collect("", null, out, null);
         return out;
     }
 
-    private void collect(String prefix, Map<String, NDArray> out, Map<String, Boolean> flags) {
+    private void collect(String prefix, Map<String, NDArray> out, Map<String, Boolean> flags, Map<String, NDArray> bufs) {
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            if (out != null) out.put(prefix + e.getKey(), e.getValue());
-            if (flags != null) flags.put(prefix + e.getKey(), decay.get(e.getKey()));
+            String name = name(prefix, e.getKey());
+            if (out != null) out.put(name, e.getValue());
+            if (flags != null) flags.put(name, decay.get(e.getKey()));
+        }
+        if (bufs != null) {
+            for (Map.Entry<String, NDArray> e : buffers.entrySet()) bufs.put(name(prefix, e.getKey()), e.getValue());
         }
         for (Map.Entry<String, Module> e : children.entrySet()) {
-            e.getValue().collect(prefix + e.getKey() + ".", out, flags);
+            e.getValue().collect(prefix + e.getKey() + ".", out, flags, bufs);
         }
     }
 
-    public Map<String, Module> children() {
-        return Collections.unmodifiableMap(children);
+    private static String name(String prefix, String own) {
+        return own.isEmpty() && !prefix.isEmpty() ? prefix.substring(0, prefix.length() - 1) : prefix + own;
     }
 
-    /** Total number of scalar parameters. */
+    /** Total number of scalar parameters (buffers are not counted). */
     public long parameterCount() {
         long n = 0;
         for (NDArray p : parameters().values()) n += p.size();
@@ -99,22 +135,5 @@ public abstract class Module {
 
     public List<NDArray> parameterList() {
         return new ArrayList<>(parameters().values());
-    }
-
-    // ---- initialisers used by the models (same conventions as the reference implementations) ----
-
-    /** Truncated-free normal init N(0, std²) on the model manager. */
-    protected static NDArray normal(NDManager m, Random rng, Shape shape, double std) {
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
-        return m.create(v, shape);
-    }
-
-    /** Xavier/Glorot uniform, as used by ViT/DiT/GPT reference code for Linear weights. */
-    protected static NDArray xavierUniform(NDManager m, Random rng, long fanOut, long fanIn, Shape shape) {
-        double a = Math.sqrt(6.0 / (fanIn + fanOut));
-        float[] v = new float[(int) shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
-        return m.create(v, shape);
     }
 }

@@ -7,14 +7,13 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 
 /**
- * Multi-head scaled dot-product attention (Vaswani et al. 2017, Eq. 1), written with
- * {@code matMul} and {@code softmax} so that the attention weights can be returned and shown.
- *
+ * Multi-head self-attention (Vaswani et al. 2017), optionally causal, with a key/value cache for incremental decoding.
  * <pre>
- *   Q = x Wq,  K = c Wk,  V = c Wv        (c = x for self-attention, another sequence for cross-attention)
+ *   Q = x Wq,  [K ; V] = x Wkv
  *   A = softmax(Q Kᵀ / √d_head + M)       (M = 0, or −∞ above the diagonal for a causal mask)
  *   out = concat_heads(A V) Wo
  * </pre>
+ * Attention to another sequence is {@link CrossAttention}.
  */
 public class MultiHeadAttention extends Module {
     public final int heads;
@@ -37,51 +36,47 @@ public class MultiHeadAttention extends Module {
     }
 
     public MultiHeadAttention(NDManager m, Random rng, long dim, int heads) {
-        this(m, rng, dim, heads, dim);
-    }
-
-    public MultiHeadAttention(NDManager m, Random rng, long dim, int heads, long contextDim) {
         super(m);
-        if (dim % heads != 0) {
-            throw new IllegalArgumentException("width " + dim + " is not divisible by " + heads + " heads");
-        }
+        checkHeads(dim, heads);
         this.heads = heads;
         this.dim = dim;
         q = child("q", new Linear(m, rng, dim, dim));
-        kv = child("kv", new Linear(m, rng, contextDim, 2 * dim));
+        kv = child("kv", new Linear(m, rng, dim, 2 * dim));
         proj = child("proj", new Linear(m, rng, dim, dim));
     }
 
-    /** Self-attention without mask. */
-    public Result forward(NDArray x) {
-        return forward(x, null, false, false, null);
+    static void checkHeads(long dim, int heads) {
+        if (dim % heads != 0) {
+            throw new IllegalArgumentException("width " + dim + " is not divisible by " + heads + " heads");
+        }
     }
 
-    /**
-     * @param x        queries' sequence (B, T, D)
-     * @param context  keys/values' sequence (B, S, Dc), or null for self-attention
-     * @param causal   forbid attending to later positions (position i sees keys 0..i+offset)
-     * @param weights  return the attention weights
-     * @param cache    key/value cache for incremental decoding (self-attention only), or null
-     */
-    public Result forward(NDArray x, NDArray context, boolean causal, boolean weights, KVCache cache) {
+    static void checkInput(NDArray x, long dim) {
         Shape s = x.getShape();
         if (s.dimension() != 3 || s.get(2) != dim) {
             throw new IllegalArgumentException("attention expects (batch, tokens, " + dim + ") but got " + s);
         }
-        long b = s.get(0);
-        long t = s.get(1);
-        long dh = dim / heads;
-        NDArray src = context == null ? x : context;
-        NDArray qh = split(q.forward(x), b, t, dh);
-        NDArray kvx = kv.forward(src);
-        long srcLen = src.getShape().get(1);
-        NDList2 parts = splitKv(kvx, b, srcLen, dh);
-        NDArray kh = parts.k;
-        NDArray vh = parts.v;
+    }
+
+    /** Self-attention without mask. */
+    public Result forward(NDArray x) {
+        return forward(x, false, false, null);
+    }
+
+    /**
+     * @param x        the sequence (B, T, D)
+     * @param causal   forbid attending to later positions (position i sees keys 0..i+offset)
+     * @param weights  return the attention weights
+     * @param cache    key/value cache for incremental decoding, or null
+     */
+    public Result forward(NDArray x, boolean causal, boolean weights, KVCache cache) {
+        checkInput(x, dim);
+        NDArray qh = Attention.split(q.forward(x), heads);
+        NDArray[] kvh = Attention.splitKv(kv.forward(x), heads);
+        NDArray kh = kvh[0];
+        NDArray vh = kvh[1];
         long offset = 0;
         if (cache != null) {
-            if (context != null) throw new IllegalArgumentException("a KV cache is for self-attention only");
             offset = cache.length();
             if (cache.k != null) {
                 kh = cache.k.concat(kh, 2);
@@ -92,25 +87,9 @@ public class MultiHeadAttention extends Module {
             cache.k = kh;
             cache.v = vh;
         }
-        NDArray kt = kh.transpose(0, 1, 3, 2);
-        NDArray scores = Nd.muli(qh.matMul(kt), 1.0 / Math.sqrt(dh));
-        if (cache != null) kt.close();                      // a view in the cache's manager: it would keep every step's keys alive
-        if (causal) {
-            scores = scores.addi(Masks.causal(x.getManager(), t, kh.getShape().get(2), offset));
-        }
-        NDArray att = scores.softmax(-1);
-        NDArray out = att.matMul(vh).transpose(0, 2, 1, 3).reshape(b, t, dim);
-        return new Result(proj.forward(out), weights ? att : null);
-    }
-
-    private NDArray split(NDArray y, long b, long t, long dh) {
-        return y.reshape(b, t, heads, dh).transpose(0, 2, 1, 3);
-    }
-
-    private record NDList2(NDArray k, NDArray v) {}
-
-    private NDList2 splitKv(NDArray y, long b, long t, long dh) {
-        NDArray r = y.reshape(b, t, 2, heads, dh).transpose(2, 0, 3, 1, 4);
-        return new NDList2(r.get(0), r.get(1));
+        long t = x.getShape().get(1);
+        NDArray mask = causal ? Masks.causal(x.getManager(), t, kh.getShape().get(2), offset) : null;
+        Attention.Heads a = Attention.attend(qh, kh, vh, mask, cache != null);
+        return new Result(proj.forward(a.out()), weights ? a.weights() : null);
     }
 }

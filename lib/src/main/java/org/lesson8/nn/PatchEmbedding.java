@@ -9,7 +9,8 @@ import java.util.Random;
 
 /**
  * Patch embedding as a convolution whose kernel and stride both equal the patch size P:
- * (B, C, H, W) → (B, N, D) with N = (H/P)·(W/P), patches in raster order.
+ * (B, C, H, W) → (B, N, D) with N = (H/P)·(W/P), patches in raster order. The same as a Linear applied to
+ * {@link Patches#patchify}'s flattened patches, with the kernel (D, C, P, P) read in that order (row, column, channel).
  */
 public class PatchEmbedding extends Module {
     public final NDArray weight;
@@ -31,7 +32,7 @@ public class PatchEmbedding extends Module {
         this.dim = dim;
         long fanIn = (long) channels * patch * patch;
         // like the reference code: the conv is initialised as a Linear over flattened patches
-        weight = param("weight", xavierUniform(m, rng, dim, fanIn, new Shape(dim, channels, patch, patch)), true);
+        weight = param("weight", Init.xavierUniform(m, rng, new Shape(dim, channels, patch, patch), fanIn, dim), true);
         bias = param("bias", m.zeros(new Shape(dim)), false);
     }
 
@@ -39,20 +40,6 @@ public class PatchEmbedding extends Module {
         StringBuilder sb = new StringBuilder();
         for (int d = 2; d < n; d++) if (n % d == 0) sb.append(sb.length() == 0 ? "" : ", ").append(d);
         return sb.toString();
-    }
-
-    /**
-     * Cuts images (B, C, H, W) into non-overlapping P×P patches, flattened in raster order:
-     * (B, N, C·P·P), each patch's values ordered (channel, row, column), the same order as the
-     * convolution kernel, so that {@code forward(x) == patchify(x) · Wᵀ + b}.
-     */
-    public static NDArray patchify(NDArray images, int p) {
-        long[] s = images.getShape().getShape();
-        if (s.length != 4 || s[2] % p != 0 || s[3] % p != 0) {
-            throw new IllegalArgumentException("patchify needs (batch, channels, H, W) with H and W divisible by " + p + ", got " + images.getShape());
-        }
-        long h = s[2] / p, w = s[3] / p;
-        return images.reshape(s[0], s[1], h, p, w, p).transpose(0, 2, 4, 1, 3, 5).reshape(s[0], h * w, s[1] * p * p);
     }
 
     /**

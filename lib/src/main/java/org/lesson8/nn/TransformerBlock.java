@@ -41,7 +41,7 @@ public class TransformerBlock extends Module {
     }
 
     private MultiHeadAttention.Result step(NDArray x, boolean causal, boolean weights, MultiHeadAttention.KVCache cache) {
-        MultiHeadAttention.Result a = attn.forward(ln1.forward(x), null, causal, weights, cache);
+        MultiHeadAttention.Result a = attn.forward(ln1.forward(x), causal, weights, cache);
         NDArray h = x.add(a.out());
         h = h.add(mlp.forward(ln2.forward(h)));
         return new MultiHeadAttention.Result(h, a.weights());

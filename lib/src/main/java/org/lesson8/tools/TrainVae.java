@@ -4,6 +4,7 @@ import org.lesson8.lessons.DitLesson;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.eval.Reconstruction;
 import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Checkpoint;
@@ -61,8 +62,8 @@ public final class TrainVae {
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));
             int steps = (int) Files.lines(dir.resolve("vae-log.csv")).count() - 1;
-            double testMse = vae.reconstructionMse(m, FashionMnist.test(), 10000);
-            CheckpointInfo.write(dir.resolve("vae.json"), new CheckpointInfo.Vae(vae.config.toString(), vae.parameterCount() - 1,
+            double testMse = Reconstruction.vaeMse(vae, m, FashionMnist.test(), 10000);
+            CheckpointInfo.write(dir.resolve("vae.json"), new CheckpointInfo.Vae(vae.config.toString(), vae.parameterCount(),
                     steps, DitLesson.vaeRecipe().batch(), 42, Double.isNaN(trainSeconds) ? null : Math.round(trainSeconds),
                     CheckpointInfo.round(testMse, 5), CheckpointInfo.round(vae.scale(), 5), "./course train vae " + steps));
             System.out.printf("VAE: %d steps, test MSE per pixel ([-1, 1] range) %.4f, latent scale %.4f%n", steps, testMse, vae.scale());

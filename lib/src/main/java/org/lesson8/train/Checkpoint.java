@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Model checkpoints as safetensors files (names = the module's dotted parameter names).
+ * Model checkpoints as safetensors files: every parameter and buffer of a module under its dotted name.
  *
  * <p>Saving writes a temporary file and renames it, so a failed save never leaves a half-written
  * checkpoint. Loading first checks every name and shape against the model, and refuses a file that
@@ -34,7 +34,7 @@ public final class Checkpoint {
         Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
         try {
             NDList list = new NDList();
-            for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+            for (Map.Entry<String, NDArray> e : model.state().entrySet()) {
                 NDArray a = e.getValue().duplicate();
                 a.setName(e.getKey());
                 list.add(a);
@@ -73,7 +73,7 @@ public final class Checkpoint {
 
     /** Loads a checkpoint into a model after checking names and shapes. */
     public static void load(Module model, Path file) throws IOException {
-        Map<String, NDArray> params = model.parameters();
+        Map<String, NDArray> params = model.state();
         try (NDManager m = model.getManager().newSubManager()) {
             Map<String, NDArray> saved = read(m, file);
             List<String> problems = new ArrayList<>();

@@ -6,6 +6,7 @@ import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Classifier;
 import org.lesson8.models.Vit;
+import org.lesson8.nn.Losses;
 import org.lesson8.nn.Module;
 
 import java.util.Random;
@@ -73,7 +74,7 @@ public final class ClassifierTraining {
             NDArray y = train.labels(sub, idx);
             NDArray logits = clf.logits(x);
             metrics.put("train_acc", Vit.correct(logits, y) / (double) idx.length);
-            return Vit.crossEntropy(logits, y, r.labelSmoothing());
+            return Losses.crossEntropy(logits, y, r.labelSmoothing());
         }, onStep);
         return loop;
     }

@@ -1,0 +1,71 @@
+package org.lesson8.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.lesson8.NdTest;
+import org.lesson8.course.Course;
+import org.lesson8.models.Clip;
+import org.lesson8.models.Dit;
+import org.lesson8.models.ImageGpt;
+import org.lesson8.models.Vae;
+import org.lesson8.models.Vit;
+import org.lesson8.nn.Module;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every checkpoint in data/checkpoints holds exactly the model's parameters and buffers, by name and shape. */
+class ShippedCheckpointsTest extends NdTest {
+    static Module model(NDManager m, String name) {
+        return switch (name) {
+            case "vit_fashion" -> new Vit(m, Vit.fashionSmall(), 0);
+            case "vae" -> new Vae(m, Vae.fashion(), 0);
+            case "dit" -> new Dit(m, Dit.fashion(), 0);
+            case "clip" -> new Clip(m, Clip.course(), 0);
+            case "image_gpt" -> new ImageGpt(m, ImageGpt.fashion(), 0);
+            case "image_gpt_bert" -> new ImageGpt(m, ImageGpt.fashion().withObjective(ImageGpt.Objective.BERT), 0);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert"})
+    void loadsWithNothingMissingOrExtra(String name) throws Exception {
+        try (NDManager sub = m.newSubManager()) {
+            Module model = model(sub, name);
+            Path file = Course.checkpoint(name + ".safetensors");
+            Map<String, NDArray> saved = Checkpoint.read(sub, file);
+            assertEquals(new TreeSet<>(model.state().keySet()), new TreeSet<>(saved.keySet()));
+            for (Map.Entry<String, NDArray> e : model.state().entrySet()) {
+                assertEquals(e.getValue().getShape(), saved.get(e.getKey()).getShape(), e.getKey());
+            }
+            Checkpoint.load(model, file);
+            Path info = file.resolveSibling(name + ".json");
+            if (Files.isRegularFile(info)) {
+                JsonObject json = JsonParser.parseString(Files.readString(info)).getAsJsonObject();
+                assertEquals(json.get("parameters").getAsLong(), model.parameterCount(), "parameters in " + info.getFileName());
+            }
+        }
+    }
+
+    @Test
+    void theVaeScaleIsABufferLoadedFromTheCheckpoint() throws Exception {
+        try (NDManager sub = m.newSubManager()) {
+            Vae vae = new Vae(sub, Vae.fashion(), 0);
+            assertEquals(1f, vae.scale(), 0f);
+            assertFalse(vae.parameters().containsKey("latent_scale"));
+            Checkpoint.load(vae, Course.checkpoint("vae.safetensors"));
+            JsonObject json = JsonParser.parseString(Files.readString(Course.checkpoint("vae.json"))).getAsJsonObject();
+            assertEquals(json.get("latent_scale").getAsDouble(), vae.scale(), 1e-5);
+        }
+    }
+}
