@@ -239,22 +239,27 @@ public class ImageGpt extends Module {
     public CausalDecoder decoder() {
         if (!causal()) throw new IllegalStateException("only the autoregressive objective can sample pixel by pixel");
         return new CausalDecoder() {
+            @Override
             public int length() {
                 return config.length();
             }
 
+            @Override
             public int vocab() {
                 return config.vocab();
             }
 
+            @Override
             public NDArray logits(NDArray tokens) {
                 return ImageGpt.this.logits(tokens, null);
             }
 
+            @Override
             public DecoderCache newCache() {
                 return new DecoderCache(config.depth());
             }
 
+            @Override
             public NDArray next(NDArray tokens, DecoderCache cache) {
                 long seen = cache == null ? 0 : cache.length();
                 NDArray x = seen == 0 ? pos.forward(startThen(tokens), 0) : pos.forward(embedTokens(tokens), seen);
