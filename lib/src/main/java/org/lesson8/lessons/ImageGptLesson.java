@@ -41,7 +41,7 @@ public final class ImageGptLesson {
         Batches.Shuffled batches = new Batches.Shuffled(count, rng);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             int[] idx = batches.next(r.batch());
-            NDArray x = ImageGpt.batch(sub, codes, n, idx);
+            NDArray x = ImageGptLesson.batch(sub, codes, n, idx);
             NDArray mask = null;
             if (!model.causal()) {
                 mask = sub.create(ImageGpt.bertMask(rng, idx.length, n, ImageGpt.MASK_RATE), new Shape(idx.length, n));
@@ -59,7 +59,7 @@ public final class ImageGptLesson {
         int count = Math.min(limit, codes.length / n);
         double sum = 0;
         for (int[] idx : Batches.sequential(count, 16)) {
-            sum += TrainLoop.noGrad(m -> (double) model.nll(ImageGpt.batch(m, codes, n, idx)).sum().getFloat(), parent);
+            sum += TrainLoop.noGrad(m -> (double) model.nll(ImageGptLesson.batch(m, codes, n, idx)).sum().getFloat(), parent);
         }
         return sum / count;
     }
@@ -98,7 +98,7 @@ public final class ImageGptLesson {
         int half = model.config.side() / 2 * model.config.side();
         int[][] prefixes = new int[images.length * perImage][];
         for (int i = 0; i < images.length; i++) {
-            int[] seq = ImageGpt.sequences(codes, n, new int[] {images[i]})[0];
+            int[] seq = ImageGptLesson.sequences(codes, n, new int[] {images[i]})[0];
             for (int j = 0; j < perImage; j++) prefixes[i * perImage + j] = Arrays.copyOf(seq, half);
         }
         return model.sample(parent, prefixes, temperature, topK, seed, true);
@@ -153,7 +153,7 @@ public final class ImageGptLesson {
         float[][] out = new float[idx.length][];
         for (int start = 0; start < idx.length; start += chunk) {
             int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
-            float[] f = TrainLoop.noGrad(m -> model.features(ImageGpt.batch(m, codes, n, part)).toFloatArray(), parent);
+            float[] f = TrainLoop.noGrad(m -> model.features(ImageGptLesson.batch(m, codes, n, part)).toFloatArray(), parent);
             int d = f.length / part.length;
             for (int j = 0; j < part.length; j++) out[start + j] = Arrays.copyOfRange(f, j * d, (j + 1) * d);
         }
@@ -169,6 +169,45 @@ public final class ImageGptLesson {
                 for (int ch = 0; ch < c.length; ch++) out[j][ch * n + t] = c[ch];
             }
         }
+        return out;
+    }
+
+    /**
+     * The independent-position baseline: a palette histogram per position from the training sequences
+     * (Laplace smoothing +1), i.e. p(x) = Π_t p_t(x_t). Returns probabilities n × V.
+     */
+    public static double[][] positionHistogram(byte[] codes, int n, int vocab) {
+        int count = codes.length / n;
+        double[][] h = new double[n][vocab];
+        for (double[] row : h) Arrays.fill(row, 1.0);
+        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) h[t][codes[i * n + t]] += 1;
+        for (double[] row : h) {
+            double s = 0;
+            for (double d : row) s += d;
+            for (int j = 0; j < vocab; j++) row[j] /= s;
+        }
+        return h;
+    }
+
+    /** Mean NLL (nats per position) of sequences under the independent-position baseline. */
+    public static double independentNll(double[][] hist, byte[] codes, int n) {
+        int count = codes.length / n;
+        double s = 0;
+        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) s -= Math.log(hist[t][codes[i * n + t]]);
+        return s / ((double) count * n);
+    }
+
+    /** Sequences idx of a code table (count × n bytes) as an int NDArray (B, n). */
+    public static NDArray batch(NDManager m, byte[] codes, int n, int[] idx) {
+        int[] v = new int[idx.length * n];
+        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) v[j * n + t] = codes[idx[j] * n + t];
+        return m.create(v, new Shape(idx.length, n));
+    }
+
+    /** Sequences idx of a code table as int[][] (for sampling and display). */
+    public static int[][] sequences(byte[] codes, int n, int[] idx) {
+        int[][] out = new int[idx.length][n];
+        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) out[j][t] = codes[idx[j] * n + t];
         return out;
     }
 }

@@ -1,22 +1,26 @@
 package org.lesson8.models;
 
-import org.lesson8.nn.Nd;
-import static org.lesson8.nn.Init.normal;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.lesson8.decoding.CausalDecoder;
+import org.lesson8.decoding.DecoderCache;
+import org.lesson8.decoding.Sampler;
+import org.lesson8.decoding.Sampling;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.LearnedPositionEmbedding;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
-import org.lesson8.nn.MultiHeadAttention;
+import org.lesson8.nn.Nd;
+import org.lesson8.nn.TokenEmbedding;
 import org.lesson8.nn.TransformerBlock;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+
+import static org.lesson8.nn.Init.normal;
 
 /**
  * Image GPT (Chen et al. 2020, "Generative Pretraining from Pixels", Fig. 1): a GPT-2 decoder over
@@ -73,7 +77,7 @@ public class ImageGpt extends Module {
 
     public final Config config;
     public final NDArray sos;
-    public final NDArray tokenEmbed;
+    public final TokenEmbedding tokenEmbed;
     public final LearnedPositionEmbedding pos;
     public final List<TransformerBlock> blocks = new ArrayList<>();
     public final LayerNorm norm;
@@ -87,7 +91,7 @@ public class ImageGpt extends Module {
         this.config = c;
         Random rng = new Random(seed);
         sos = param("sos", normal(m, rng, new Shape(1, 1, c.dim()), 0.02), false);
-        tokenEmbed = param("wte", normal(m, rng, new Shape(c.vocab(), c.dim()), 0.02), false);
+        tokenEmbed = child("wte", new TokenEmbedding(m, rng, c.vocab(), c.dim()));
         pos = child("wpe", new LearnedPositionEmbedding(m, rng, c.length(), c.dim()));
         for (int i = 0; i < c.depth(); i++) {
             blocks.add(child("blocks." + i, new TransformerBlock(m, rng, c.dim(), c.heads(), c.mlp())));
@@ -123,18 +127,22 @@ public class ImageGpt extends Module {
         }
     }
 
-    /** (B, T) indices → (B, T, D) token embeddings (a one-hot product, so the gradient is an ordinary matmul). */
+    /** (B, T) indices → (B, T, D) token embeddings. */
     NDArray embedTokens(NDArray idx) {
-        return idx.oneHot(config.vocab()).toType(DataType.FLOAT32, false).matMul(tokenEmbed);
+        return tokenEmbed.forward(idx);
     }
 
     /** AR input: [sos ; E x_0 … E x_{T-2}] + P_{0..T-1}. Output t then predicts x_t. */
     NDArray arInput(NDArray idx) {
-        long b = idx.getShape().get(0);
         long t = idx.getShape().get(1);
+        return pos.forward(startThen(idx.get(":, :" + (t - 1))), 0);
+    }
+
+    /** [sos ; E x_0 … E x_{k-1}] for indices (B, k), k ≥ 0: the inputs of positions 0 … k. */
+    private NDArray startThen(NDArray idx) {
+        long b = idx.getShape().get(0);
         NDArray start = idx.getManager().zeros(new Shape(b, 1, config.dim())).add(sos);
-        NDArray x = t > 1 ? start.concat(embedTokens(idx.get(":, :" + (t - 1))), 1) : start;
-        return pos.forward(x, 0);
+        return idx.getShape().get(1) > 0 ? start.concat(embedTokens(idx), 1) : start;
     }
 
     /** BERT input: (1 − mask) ⊙ E x + P, with mask (B, n) 1 at masked positions (or null for none). */
@@ -145,11 +153,11 @@ public class ImageGpt extends Module {
     }
 
     /** Runs the first {@code layers} blocks (causal for AR). */
-    NDArray blocks(NDArray h, int layers, List<MultiHeadAttention.KVCache> caches) {
+    NDArray blocks(NDArray h, int layers, DecoderCache cache) {
         // one new position against a cache may look at every cached key: its causal mask is all zeros, so skip it
-        boolean causal = causal() && !(caches != null && h.getShape().get(1) == 1 && caches.get(0).length() > 0);
+        boolean causal = causal() && !(cache != null && h.getShape().get(1) == 1 && cache.length() > 0);
         for (int i = 0; i < layers; i++) {
-            h = blocks.get(i).forward(h, causal, false, caches == null ? null : caches.get(i)).out();
+            h = blocks.get(i).forward(h, causal, false, cache == null ? null : cache.layer(i)).out();
         }
         return h;
     }
@@ -228,156 +236,49 @@ public class ImageGpt extends Module {
     // ---------------------------------------------------------------- sampling
 
     /**
+     * This model as a {@link CausalDecoder} for the shared {@link Sampler}. With a cache, the first call feeds
+     * [sos ; x_0 … x_{p-1}] at positions 0 … p, and each later token x_t enters alone at position t + 1.
+     */
+    public CausalDecoder decoder() {
+        if (!causal()) throw new IllegalStateException("only the autoregressive objective can sample pixel by pixel");
+        return new CausalDecoder() {
+            @Override
+            public int length() {
+                return config.length();
+            }
+
+            @Override
+            public int vocab() {
+                return config.vocab();
+            }
+
+            @Override
+            public NDArray logits(NDArray tokens) {
+                return ImageGpt.this.logits(tokens, null);
+            }
+
+            @Override
+            public DecoderCache newCache() {
+                return new DecoderCache(config.depth());
+            }
+
+            @Override
+            public NDArray next(NDArray tokens, DecoderCache cache) {
+                long seen = cache == null ? 0 : cache.length();
+                NDArray x = seen == 0 ? pos.forward(startThen(tokens), 0) : pos.forward(embedTokens(tokens), seen);
+                return readout(blocks(x, config.depth(), cache)).get(":, -1, :");
+            }
+        };
+    }
+
+    /**
      * Completes each prefix to a full side² sequence, sampling every new index from
-     * softmax(logits / temperature) restricted to the {@code topK} most likely colours (topK ≤ 0: all).
+     * softmax(logits / temperature) restricted to the {@code topK} most likely colours (topK = 0: all).
      * All prefixes must have the same length (0 for unconditional samples).
      *
      * @param cached use the key/value cache (one new position per step) instead of recomputing the prefix
      */
     public int[][] sample(NDManager parent, int[][] prefixes, double temperature, int topK, long seed, boolean cached) {
-        if (!causal()) throw new IllegalStateException("only the autoregressive objective can sample pixel by pixel");
-        int b = prefixes.length;
-        int n = config.length();
-        int p = b == 0 ? 0 : prefixes[0].length;
-        int[][] out = new int[b][n];
-        for (int i = 0; i < b; i++) {
-            if (prefixes[i].length != p) throw new IllegalArgumentException("all prefixes must have the same length");
-            if (p > n) throw new IllegalArgumentException("prefix of " + p + " is longer than the " + n + " positions");
-            for (int t = 0; t < p; t++) {
-                if (prefixes[i][t] < 0 || prefixes[i][t] >= config.vocab()) {
-                    throw new IllegalArgumentException("palette index " + prefixes[i][t] + " at position " + t
-                            + " is out of range: the palette has " + config.vocab() + " colours");
-                }
-                out[i][t] = prefixes[i][t];
-            }
-        }
-        if (b == 0 || p == n) return out;
-        Random rng = new Random(seed);
-        for (int start = 0; start < b; start += SAMPLE_CHUNK) {    // bounded memory: the prefix pass keeps its temporaries
-            int[][] part = java.util.Arrays.copyOfRange(out, start, Math.min(b, start + SAMPLE_CHUNK));
-            sampleChunk(parent, part, p, temperature, topK, rng, cached);
-        }
-        return out;
-    }
-
-    /** Sequences sampled together (larger batches are split, in order, with one random stream). */
-    public static final int SAMPLE_CHUNK = 32;
-
-    private void sampleChunk(NDManager parent, int[][] out, int p, double temperature, int topK, Random rng, boolean cached) {
-        int b = out.length;
-        int n = config.length();
-        if (cached) {
-            try (NDManager m = parent.newSubManager()) {
-                List<MultiHeadAttention.KVCache> caches = new ArrayList<>();
-                for (int i = 0; i < config.depth(); i++) caches.add(new MultiHeadAttention.KVCache());
-                // first call: [sos ; x_0 … x_{p-1}] → prediction of x_p; the caches live in m
-                NDArray h = arInput(tokens(m, out, p + 1));
-                float[] last = readout(blocks(h, config.depth(), caches)).get(":, -1, :").toFloatArray();
-                for (int t = p; t < n; t++) {
-                    draw(last, out, t, temperature, topK, rng);
-                    if (t + 1 == n) break;
-                    // one new position: its temporaries live in a step manager that is closed at once
-                    // (the grown caches stay in m: a concatenation belongs to the cache's manager)
-                    try (NDManager step = m.newSubManager()) {
-                        NDArray prev = step.create(column(out, t), new Shape(b, 1));
-                        NDArray x = pos.forward(embedTokens(prev), t + 1);   // x_t enters at position t+1
-                        last = readout(blocks(x, config.depth(), caches)).get(":, -1, :").toFloatArray();
-                    }
-                }
-            }
-        } else {
-            for (int t = p; t < n; t++) {
-                try (NDManager m = parent.newSubManager()) {
-                    NDArray logits = readout(blocks(arInput(tokens(m, out, t + 1)), config.depth(), null));
-                    draw(logits.get(":, -1, :").toFloatArray(), out, t, temperature, topK, rng);
-                }
-            }
-        }
-    }
-
-    /** The first {@code t} indices of each sequence as an int array (B, t). */
-    private static NDArray tokens(NDManager m, int[][] seq, int t) {
-        int[] v = new int[seq.length * t];
-        for (int i = 0; i < seq.length; i++) System.arraycopy(seq[i], 0, v, i * t, t);
-        return m.create(v, new Shape(seq.length, t));
-    }
-
-    private static int[] column(int[][] seq, int t) {
-        int[] v = new int[seq.length];
-        for (int i = 0; i < seq.length; i++) v[i] = seq[i][t];
-        return v;
-    }
-
-    /** Samples position t of every sequence from logits (B × V), with temperature and top-k. */
-    private void draw(float[] logits, int[][] out, int t, double temperature, int topK, Random rng) {
-        int v = config.vocab();
-        for (int i = 0; i < out.length; i++) {
-            double[] z = new double[v];
-            for (int j = 0; j < v; j++) z[j] = logits[i * v + j] / Math.max(temperature, 1e-6);
-            if (topK > 0 && topK < v) {
-                double[] sorted = z.clone();
-                java.util.Arrays.sort(sorted);
-                double kth = sorted[v - topK];
-                for (int j = 0; j < v; j++) if (z[j] < kth) z[j] = Double.NEGATIVE_INFINITY;
-            }
-            double max = Double.NEGATIVE_INFINITY;
-            for (double d : z) max = Math.max(max, d);
-            double sum = 0;
-            for (int j = 0; j < v; j++) {
-                z[j] = Math.exp(z[j] - max);
-                sum += z[j];
-            }
-            double r = rng.nextDouble() * sum;
-            int pick = v - 1;
-            for (int j = 0; j < v; j++) {
-                r -= z[j];
-                if (r <= 0) {
-                    pick = j;
-                    break;
-                }
-            }
-            out[i][t] = pick;
-        }
-    }
-
-    // ---------------------------------------------------------------- baseline
-
-    /**
-     * The independent-position baseline: a palette histogram per position from the training sequences
-     * (Laplace smoothing +1), i.e. p(x) = Π_t p_t(x_t). Returns probabilities n × V.
-     */
-    public static double[][] positionHistogram(byte[] codes, int n, int vocab) {
-        int count = codes.length / n;
-        double[][] h = new double[n][vocab];
-        for (double[] row : h) java.util.Arrays.fill(row, 1.0);
-        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) h[t][codes[i * n + t]] += 1;
-        for (double[] row : h) {
-            double s = 0;
-            for (double d : row) s += d;
-            for (int j = 0; j < vocab; j++) row[j] /= s;
-        }
-        return h;
-    }
-
-    /** Mean NLL (nats per position) of sequences under the independent-position baseline. */
-    public static double independentNll(double[][] hist, byte[] codes, int n) {
-        int count = codes.length / n;
-        double s = 0;
-        for (int i = 0; i < count; i++) for (int t = 0; t < n; t++) s -= Math.log(hist[t][codes[i * n + t]]);
-        return s / ((double) count * n);
-    }
-
-    /** Sequences idx of a code table (count × n bytes) as an int NDArray (B, n). */
-    public static NDArray batch(NDManager m, byte[] codes, int n, int[] idx) {
-        int[] v = new int[idx.length * n];
-        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) v[j * n + t] = codes[idx[j] * n + t];
-        return m.create(v, new Shape(idx.length, n));
-    }
-
-    /** Sequences idx of a code table as int[][] (for sampling and display). */
-    public static int[][] sequences(byte[] codes, int n, int[] idx) {
-        int[][] out = new int[idx.length][n];
-        for (int j = 0; j < idx.length; j++) for (int t = 0; t < n; t++) out[j][t] = codes[idx[j] * n + t];
-        return out;
+        return Sampler.sample(parent, decoder(), prefixes, Sampling.of(temperature, topK).withCache(cached), new Random(seed));
     }
 }

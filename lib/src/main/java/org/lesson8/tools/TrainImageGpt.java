@@ -67,7 +67,7 @@ public final class TrainImageGpt {
         for (int i = 0; i < completed; i++) imgs[i] = i;
         int[][] comp = ImageGptLesson.completeTopHalf(ar, m, testCodes, imgs, 1, 1.0, 0, SEED);
         int[] pc = ImageGptLesson.classify(vit, m, palette, comp, SIDE);
-        int[] po = ImageGptLesson.classify(vit, m, palette, ImageGpt.sequences(testCodes, n, imgs), SIDE);
+        int[] po = ImageGptLesson.classify(vit, m, palette, ImageGptLesson.sequences(testCodes, n, imgs), SIDE);
         int agree = 0, right = 0;
         for (int i = 0; i < completed; i++) {
             if (pc[i] == test.label(i)) agree++;
@@ -121,7 +121,7 @@ public final class TrainImageGpt {
         byte[] testCodes = palette.encodeFashion(test, SIDE);
         int n = SIDE * SIDE;
         System.out.printf("palette %s; encoded in %.0f s%n", palette.toJson(), (System.nanoTime() - t0) / 1e9);
-        double baseline = ImageGpt.independentNll(ImageGpt.positionHistogram(trainCodes, n, COLOURS), testCodes, n);
+        double baseline = ImageGptLesson.independentNll(ImageGptLesson.positionHistogram(trainCodes, n, COLOURS), testCodes, n);
         try (NDManager m = NDManager.newBaseManager()) {
             ImageGpt.Config cfg = ImageGpt.fashion();
             ImageGpt ar = new ImageGpt(m, cfg, SEED);

@@ -1,11 +1,14 @@
 package org.lesson8.models;
 
 import org.lesson8.eval.LinearProbe;
+import org.lesson8.lessons.ImageGptLesson;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import org.lesson8.NdTest;
+import org.lesson8.course.Course;
+import org.lesson8.train.Checkpoint;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Optim;
 import org.lesson8.train.TrainLoop;
@@ -151,6 +154,38 @@ class ImageGptTest extends NdTest {
         }
     }
 
+    /**
+     * Reference samples for fixed seeds: a change to the random stream, the order of draws (chunks of 32 sequences,
+     * position by position) or the model's arithmetic changes them.
+     */
+    @Test
+    void fixedSeedsGiveTheReferenceSamples() throws Exception {
+        try (NDManager sub = m.newSubManager()) {
+            ImageGpt g = new ImageGpt(sub, small(ImageGpt.Objective.AUTOREGRESSIVE), 4);
+            int[][] prefixes = {{1, 2, 3, 4, 0, 1}, {4, 4, 0, 0, 2, 3}, {0, 0, 0, 0, 0, 0}};
+            assertArrayEquals(new int[][] {
+                    {1, 2, 3, 4, 0, 1, 4, 0, 1, 3, 0, 3, 0, 3, 0, 1},
+                    {4, 4, 0, 0, 2, 3, 1, 0, 4, 0, 3, 4, 0, 1, 2, 0},
+                    {0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 4, 0, 0, 3}}, g.sample(sub, prefixes, 1.0, 3, 11, true));
+            int[][] many = new int[40][3];
+            for (int i = 0; i < 40; i++) for (int t = 0; t < 3; t++) many[i][t] = (i + t) % 5;
+            int[][] c = g.sample(sub, many, 0.8, 2, 21, true);
+            assertArrayEquals(new int[][] {
+                    {0, 1, 2, 4, 1, 1, 0, 2, 4, 1, 4, 1, 4, 4, 1, 1},
+                    {1, 2, 3, 3, 0, 3, 3, 0, 3, 3, 0, 3, 3, 0, 3, 0},
+                    {2, 3, 4, 1, 0, 3, 3, 4, 4, 2, 1, 1, 1, 1, 0, 0},
+                    {4, 0, 1, 1, 1, 1, 1, 0, 3, 0, 3, 0, 0, 0, 0, 3}}, new int[][] {c[0], c[31], c[32], c[39]});
+            // the shipped checkpoint completes the bottom four rows of a garment's silhouette (grey level 5, columns 4-9)
+            ImageGpt shipped = new ImageGpt(sub, ImageGpt.fashion(), 0);
+            Checkpoint.load(shipped, Course.checkpoint("image_gpt.safetensors"));
+            int[][] top = new int[2][140];
+            for (int[] row : top) for (int t = 0; t < 140; t++) row[t] = t / 14 > 2 && t % 14 > 3 && t % 14 < 10 ? 5 : 0;
+            int[][] done = shipped.sample(sub, top, 1.0, 0, 8, true);
+            assertArrayEquals(new int[] {0, 0, 0, 0, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0}, java.util.Arrays.copyOfRange(done[0], 140, 154));
+            assertEquals(1561933282, java.util.Arrays.deepHashCode(done), "all 2 × 196 indices");
+        }
+    }
+
     @Test
     void bitsPerDimConversion() {
         assertEquals(1.0, ImageGpt.bitsPerDim(Math.log(2)), 1e-12);
@@ -165,10 +200,10 @@ class ImageGptTest extends NdTest {
             codes[i * n] = 3;
             codes[i * n + 1] = (byte) (i % 4);
         }
-        double[][] h = ImageGpt.positionHistogram(codes, n, v);
+        double[][] h = ImageGptLesson.positionHistogram(codes, n, v);
         assertEquals(101.0 / 104, h[0][3], 1e-12);
         assertEquals(26.0 / 104, h[1][2], 1e-12);
-        double nll = ImageGpt.independentNll(h, codes, n);
+        double nll = ImageGptLesson.independentNll(h, codes, n);
         assertEquals((-Math.log(101.0 / 104) - Math.log(26.0 / 104)) / 2, nll, 1e-9);
     }
 
@@ -225,6 +260,9 @@ class ImageGptTest extends NdTest {
             var e5 = assertThrows(IllegalArgumentException.class, () -> g.features(sub.create(new int[8], new Shape(1, 8))));
             assertTrue(e5.getMessage().contains("16"), e5.getMessage());
             assertThrows(IllegalArgumentException.class, () -> g.sample(sub, new int[][] {{0, 9}}, 1.0, 0, 1, true));
+            ImageGpt bert = new ImageGpt(sub, small(ImageGpt.Objective.BERT), 1);
+            var e6 = assertThrows(IllegalStateException.class, () -> bert.sample(sub, new int[1][0], 1.0, 0, 1, true));
+            assertTrue(e6.getMessage().contains("autoregressive"), e6.getMessage());
         }
     }
 
