@@ -1,12 +1,12 @@
 package org.lesson8.decoding;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 import java.util.Arrays;
 import java.util.Random;
-import java.util.concurrent.CancellationException;
 
 /**
  * Autoregressive sampling from a {@link CausalDecoder}: each prefix is continued to the model's full length, one
@@ -64,7 +64,7 @@ public final class Sampler {
             DecoderCache cache = model.newCache();                   // its arrays live in m
             float[] last = model.next(tokens(m, out, 0, p), cache).toFloatArray();
             for (int t = p; t < n; t++) {
-                stopIfInterrupted(t - p, n - p);
+                Interruption.check("sampling", t - p, n - p, () -> "no sequence was returned");
                 draw(last, out, t, how, rng, model.vocab());
                 if (t + 1 == n) break;
                 // one new token: its temporaries live in a step manager that is closed at once
@@ -78,17 +78,10 @@ public final class Sampler {
 
     private static void uncached(NDManager parent, CausalDecoder model, int[][] out, int p, Sampling how, Random rng) {
         for (int t = p; t < model.length(); t++) {
-            stopIfInterrupted(t - p, model.length() - p);
+            Interruption.check("sampling", t - p, model.length() - p, () -> "no sequence was returned");
             try (NDManager m = parent.newSubManager()) {
                 draw(model.next(tokens(m, out, 0, t), null).toFloatArray(), out, t, how, rng, model.vocab());
             }
-        }
-    }
-
-    /** The single place where sampling looks at the notebook's stop button (the thread's interrupt flag). */
-    private static void stopIfInterrupted(int done, int total) {
-        if (Thread.currentThread().isInterrupted()) {
-            throw new CancellationException("sampling was interrupted after " + done + " of " + total + " tokens");
         }
     }
 

@@ -1,6 +1,7 @@
 package org.lesson8.diffusion;
 
 import org.lesson8.nn.Nd;
+import org.lesson8.course.Interruption;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -26,7 +27,8 @@ import java.util.Random;
  * </pre>
  * Timesteps are 0-based: index 0 is the paper's t = 1. All constants are computed in double and cast to the
  * dtype of the data only when used. Sampling: {@link #ddpm ancestral DDPM} and {@link #ddim DDIM} (Song et al.
- * 2020) on this process or on a {@link #respace respaced} one with fewer steps.
+ * 2020) on this process or on a {@link #respace respaced} one with fewer steps; the notebook's stop button ends them
+ * between two steps ({@link Interruption}).
  */
 public final class GaussianDiffusion {
     /** What the model's variance is: learned between β̃ and β (v output), or fixed to β̃ (small) or β (large). */
@@ -351,6 +353,7 @@ public final class GaussianDiffusion {
         long batch = xT.getShape().get(0);
         NDArray x = xT;
         for (int i = betas.length - 1; i >= 0; i--) {
+            Interruption.check("sampling", betas.length - 1 - i, betas.length, () -> "no sample was returned");
             NDArray next;
             try (NDScope scope = new NDScope()) {
                 NDArray t = m.full(new Shape(batch), i, DataType.INT64);

@@ -1,5 +1,6 @@
 package org.lesson8.eval;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -51,6 +52,7 @@ public final class ClassJudge {
         double[][] f = new double[(int) n][];
         int[] pred = new int[(int) n];
         for (long start = 0; start < n; start += chunk) {
+            Interruption.check("judging", (int) start, (int) n, () -> "no result was returned");
             long end = Math.min(n, start + chunk);
             try (NDManager sub = parent.newSubManager(); NDScope scope = new NDScope()) {
                 Vit.Output o = vit.forward(images.get("{}:{}", start, end), false);

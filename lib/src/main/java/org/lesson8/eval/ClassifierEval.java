@@ -1,5 +1,6 @@
 package org.lesson8.eval;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -31,6 +32,7 @@ public final class ClassifierEval {
         int[] pred = new int[n];
         int right = 0;
         for (int[] idx : Batches.sequential(n, 500)) {
+            Interruption.check("evaluation", idx[0], n, () -> "no result was returned");
             try (NDManager sub = parent.newSubManager(); NDScope scope = new NDScope()) {
                 NDArray logits = model.logits(s.images(sub, idx));
                 long[] p = logits.argMax(1).toLongArray();

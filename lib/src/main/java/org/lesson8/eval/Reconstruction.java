@@ -1,5 +1,6 @@
 package org.lesson8.eval;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -20,6 +21,7 @@ public final class Reconstruction {
         int count = Math.min(n, s.size);
         double sum = 0;
         for (int[] idx : Batches.sequential(count, 500)) {
+            Interruption.check("evaluation", idx[0], count, () -> "no result was returned");
             try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
                 NDArray x = Nd.mul(s.images(sub, idx), 2).sub(1);          // pixels [0, 1] → [−1, 1]
                 NDArray r = vae.decode(vae.encode(x).mean()).clip(-1, 1);

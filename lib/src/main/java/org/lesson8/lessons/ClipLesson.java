@@ -1,5 +1,6 @@
 package org.lesson8.lessons;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -38,6 +39,7 @@ public final class ClipLesson {
         long n = images.getShape().get(0);
         float[][] out = new float[(int) n][];
         for (long s = 0; s < n; s += chunk) {
+            Interruption.check("embedding", (int) s, (int) n, () -> "no result was returned");
             try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
                 NDArray x = images.get(s + ":" + Math.min(n, s + chunk));
                 float[] v = clip.embedImages(x).toFloatArray();
@@ -53,6 +55,7 @@ public final class ClipLesson {
         float[][] out = new float[captions.size()][];
         int e = clip.config.embedDim();
         for (int s = 0; s < captions.size(); s += 500) {
+            Interruption.check("embedding", s, captions.size(), () -> "no result was returned");
             try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
                 float[] v = clip.embedTexts(sub, captions.subList(s, Math.min(captions.size(), s + 500))).toFloatArray();
                 for (int i = 0; i < v.length / e; i++) out[s + i] = Arrays.copyOfRange(v, i * e, (i + 1) * e);

@@ -1,5 +1,6 @@
 package org.lesson8.lessons;
 
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -102,6 +103,7 @@ public final class DitLesson {
         float[] logVar = new float[n * k];
         int[] labels = new int[n];
         for (int[] idx : Batches.sequential(n, 500)) {
+            Interruption.check("encoding", idx[0], n, () -> "no result was returned");
             try (NDManager sub = parent.newSubManager(); NDScope scope = new NDScope()) {
                 Vae.Posterior q = vae.encode(LatentDiffusion.toSigned(s.images(sub, idx)));
                 System.arraycopy(q.mean().toFloatArray(), 0, mean, idx[0] * k, idx.length * k);
@@ -172,6 +174,7 @@ public final class DitLesson {
         double[][] features = new double[n][];
         int[] predictions = new int[n];
         for (int start = 0; start < n; start += batch) {
+            Interruption.check("judging", start, n, () -> "no result was returned");
             int[] lab = Arrays.copyOfRange(labels, start, Math.min(n, start + batch));
             try (NDManager sub = m.newSubManager()) {
                 ClassJudge.Judged j = judge.judge(sub, ld.sample(sub, lab, s, steps, false, seed + start, null));

@@ -1,5 +1,6 @@
 package org.lesson8.lessons;
 
+import org.lesson8.course.Interruption;
 import org.lesson8.eval.LinearProbe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -59,6 +60,7 @@ public final class ImageGptLesson {
         int count = Math.min(limit, codes.length / n);
         double sum = 0;
         for (int[] idx : Batches.sequential(count, 16)) {
+            Interruption.check("evaluation", idx[0], count, () -> "no result was returned");
             sum += TrainLoop.noGrad(m -> (double) model.nll(ImageGptLesson.batch(m, codes, n, idx)).sum().getFloat(), parent);
         }
         return sum / count;
@@ -120,6 +122,7 @@ public final class ImageGptLesson {
     public static int[] classify(Classifier clf, NDManager parent, Palette palette, int[][] seqs, int side) {
         int[] out = new int[seqs.length];
         for (int[] idx : Batches.sequential(seqs.length, 250)) {
+            Interruption.check("judging", idx[0], seqs.length, () -> "no result was returned");
             int[][] part = new int[idx.length][];
             for (int j = 0; j < idx.length; j++) part[j] = seqs[idx[j]];
             long[] p = TrainLoop.noGrad(m -> clf.logits(toVitImages(m, palette, part, side)).argMax(1).toLongArray(), parent);
@@ -152,6 +155,7 @@ public final class ImageGptLesson {
         int n = model.config.length();
         float[][] out = new float[idx.length][];
         for (int start = 0; start < idx.length; start += chunk) {
+            Interruption.check("feature extraction", start, idx.length, () -> "no result was returned");
             int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
             float[] f = TrainLoop.noGrad(m -> model.features(ImageGptLesson.batch(m, codes, n, part)).toFloatArray(), parent);
             int d = f.length / part.length;

@@ -1,6 +1,7 @@
 package org.lesson8.train;
 
 import ai.djl.engine.Engine;
+import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -19,7 +20,8 @@ import java.util.function.IntConsumer;
  *       loss = objective(batch);  backward(loss)
  *       clip by global norm, AdamW update, zero gradients
  * </pre>
- * Every array of a step is freed when the step ends, so native memory stays flat.
+ * Every array of a step is freed when the step ends, so native memory stays flat. {@link #run} and {@link #runFor}
+ * stop between two steps when the notebook's stop button interrupts them ({@link Interruption}).
  */
 public final class TrainLoop {
     /** Computes the scalar loss of one step; extra metrics may be put into {@code metrics}. */
@@ -27,6 +29,12 @@ public final class TrainLoop {
     public interface Objective {
         NDArray loss(NDManager m, int step, Map<String, Double> metrics);
     }
+
+    /**
+     * DJL allows one open GradientCollector per JVM. A loop stopped from the notebook may still be finishing its
+     * step on the old cell's thread when the next cell starts training: that cell waits for the step to end.
+     */
+    private static final Object COLLECTOR = new Object();
 
     private final Module model;
     private final Optim optim;
@@ -55,19 +63,23 @@ public final class TrainLoop {
     public float step(Objective objective) {
         Map<String, Double> metrics = new LinkedHashMap<>();
         float loss;
-        try (NDManager sub = model.getManager().newSubManager(); NDScope scope = new NDScope()) {
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = objective.loss(sub, step, metrics);
-                gc.backward(l);
-                loss = l.getFloat();
+        float lr;
+        float norm;
+        synchronized (COLLECTOR) {
+            try (NDManager sub = model.getManager().newSubManager(); NDScope scope = new NDScope()) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray l = objective.loss(sub, step, metrics);
+                    gc.backward(l);
+                    loss = l.getFloat();
+                }
             }
+            if (!Float.isFinite(loss)) {
+                throw new IllegalStateException("loss became " + loss + " at step " + step
+                        + ": lower the learning rate or check the inputs");
+            }
+            lr = optim.learningRate(optim.steps() + 1);
+            norm = optim.step();
         }
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("loss became " + loss + " at step " + step
-                    + ": lower the learning rate or check the inputs");
-        }
-        float lr = optim.learningRate(optim.steps() + 1);
-        float norm = optim.step();
         step++;
         Map<String, Double> row = new LinkedHashMap<>();
         row.put("loss", (double) loss);
@@ -78,18 +90,20 @@ public final class TrainLoop {
         return loss;
     }
 
-    /** Runs {@code steps} steps, calling {@code onStep} after each (e.g. to refresh a live chart). */
+    /**
+     * Runs {@code steps} steps, calling {@code onStep} after each (e.g. to refresh a live chart). An interrupt ends
+     * the run after the current step with {@link Interruption.Stopped}; the log and the weights keep that step.
+     */
     public void run(int steps, Objective objective, IntConsumer onStep) {
-        for (int i = 0; i < steps; i++) {
-            step(objective);
-            if (onStep != null) onStep.accept(step);
-        }
+        runFor(Double.POSITIVE_INFINITY, steps, objective, onStep);
     }
 
-    /** Runs until {@code seconds} of wall time have passed or {@code maxSteps} steps were made. */
+    /** Runs until {@code seconds} of wall time have passed or {@code maxSteps} steps were made; stops as {@link #run}. */
     public void runFor(double seconds, int maxSteps, Objective objective, IntConsumer onStep) {
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        for (int i = 0; i < maxSteps && System.nanoTime() < end; i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < maxSteps && (System.nanoTime() - start) / 1e9 < seconds; i++) {
+            Interruption.check("training", i, maxSteps,
+                    () -> "the log keeps its " + log.size() + " steps and the model its weights");
             step(objective);
             if (onStep != null) onStep.accept(step);
         }
