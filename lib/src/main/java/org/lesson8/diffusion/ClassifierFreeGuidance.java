@@ -3,7 +3,6 @@ package org.lesson8.diffusion;
 import org.lesson8.nn.Nd;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
@@ -21,17 +20,17 @@ import java.util.function.UnaryOperator;
  * Guidance acts on all C channels of ε (the paper's formula; DiT's released code guides only the first three of
  * its four latent channels by default).
  */
-public final class ClassifierFreeGuidance implements Denoiser {
-    private final Denoiser model;
+public final class ClassifierFreeGuidance<C> implements Denoiser<C> {
+    private final Denoiser<C> model;
     private final double scale;
-    private final UnaryOperator<Object> nullOf;
-    private final BinaryOperator<Object> concat;
+    private final UnaryOperator<C> nullOf;
+    private final BinaryOperator<C> concat;
 
     /**
      * @param nullOf maps a condition of batch B to the null condition of batch B
-     * @param concat joins two conditions along the batch axis (see {@link #concatBatch})
+     * @param concat joins two conditions along the batch axis
      */
-    public ClassifierFreeGuidance(Denoiser model, double scale, UnaryOperator<Object> nullOf, BinaryOperator<Object> concat) {
+    public ClassifierFreeGuidance(Denoiser<C> model, double scale, UnaryOperator<C> nullOf, BinaryOperator<C> concat) {
         this.model = model;
         this.scale = scale;
         this.nullOf = nullOf;
@@ -39,13 +38,14 @@ public final class ClassifierFreeGuidance implements Denoiser {
     }
 
     /** Guidance for class labels (an integer NDArray of shape (B,)); the null class is {@code nullLabel} (DiT: num_classes). */
-    public static ClassifierFreeGuidance labels(Denoiser model, double scale, int nullLabel) {
-        return new ClassifierFreeGuidance(model, scale, c -> {
-            if (!(c instanceof NDArray y) || y.getShape().dimension() != 1) {
-                throw new IllegalArgumentException("labels: expected an NDArray of shape (B), got " + describe(c));
+    public static ClassifierFreeGuidance<NDArray> labels(Denoiser<NDArray> model, double scale, int nullLabel) {
+        return new ClassifierFreeGuidance<>(model, scale, y -> {
+            if (y == null || y.getShape().dimension() != 1) {
+                throw new IllegalArgumentException("labels: expected an integer array of shape (B), got "
+                        + (y == null ? "null" : y.getShape().toString()));
             }
             return y.getManager().full(y.getShape(), nullLabel, y.getDataType());
-        }, ClassifierFreeGuidance::concatBatch);
+        }, (a, b) -> a.concat(b, 0));
     }
 
     public double scale() {
@@ -61,20 +61,8 @@ public final class ClassifierFreeGuidance implements Denoiser {
         return epsUncond.add(Nd.mul(epsCond.sub(epsUncond), s));
     }
 
-    /** Concatenates two conditions along axis 0: NDArrays, or NDLists element by element. */
-    public static Object concatBatch(Object a, Object b) {
-        if (a instanceof NDArray x && b instanceof NDArray y) return x.concat(y, 0);
-        if (a instanceof NDList x && b instanceof NDList y && x.size() == y.size()) {
-            NDList r = new NDList(x.size());
-            for (int i = 0; i < x.size(); i++) r.add(x.get(i).concat(y.get(i), 0));
-            return r;
-        }
-        throw new IllegalArgumentException("cannot batch conditions " + describe(a) + " and " + describe(b)
-                + ": pass a concat function to ClassifierFreeGuidance");
-    }
-
     @Override
-    public NDArray apply(NDArray xt, NDArray t, Object cond) {
+    public NDArray apply(NDArray xt, NDArray t, C cond) {
         Shape xs = xt.getShape();
         long b = xs.get(0);
         long c = xs.get(1);
@@ -93,11 +81,5 @@ public final class ClassifierFreeGuidance implements Denoiser {
         if (os.get(1) == c) return guide(condOut, uncondOut, scale);
         NDArray eps = guide(condOut.get(new NDIndex(":, :{}", c)), uncondOut.get(new NDIndex(":, :{}", c)), scale);
         return eps.concat(condOut.get(new NDIndex(":, {}:", c)), 1);
-    }
-
-    private static String describe(Object o) {
-        if (o == null) return "null";
-        if (o instanceof NDArray a) return "NDArray " + a.getShape();
-        return o.getClass().getSimpleName();
     }
 }

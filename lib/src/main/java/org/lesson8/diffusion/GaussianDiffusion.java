@@ -1,7 +1,6 @@
 package org.lesson8.diffusion;
 
 import org.lesson8.nn.Nd;
-import org.lesson8.course.Interruption;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -26,9 +25,8 @@ import java.util.Random;
  *               L_vlb(t > 0) = KL( q(x_{t−1}|x_t,x_0) ‖ p(x_{t−1}|x_t) ),   L_vlb(0) = −log p(x_0|x_1)  (bits/dim)
  * </pre>
  * Timesteps are 0-based: index 0 is the paper's t = 1. All constants are computed in double and cast to the
- * dtype of the data only when used. Sampling: {@link #ddpm ancestral DDPM} and {@link #ddim DDIM} (Song et al.
- * 2020) on this process or on a {@link #respace respaced} one with fewer steps; the notebook's stop button ends them
- * between two steps ({@link Interruption}).
+ * dtype of the data only when used. Sampling ({@link Samplers}): ancestral DDPM and DDIM (Song et al. 2020) on this
+ * process or on a {@link #respace respaced} one with fewer steps.
  */
 public final class GaussianDiffusion {
     /** What the model's variance is: learned between β̃ and β (v output), or fixed to β̃ (small) or β (large). */
@@ -42,15 +40,6 @@ public final class GaussianDiffusion {
 
     /** Per-example losses, shape (B,). {@code vb} is null when the variance is fixed (no L_vlb term). */
     public record Losses(NDArray mse, NDArray vb, NDArray loss) {}
-
-    /**
-     * Called after each sampling step with the new sample x_{t−1} and the model's x̂_0. The arrays are closed
-     * when the step ends: copy what you keep ({@code toFloatArray()}, or {@code NDScope.unregister(a)}).
-     */
-    @FunctionalInterface
-    public interface StepCallback {
-        void onStep(int index, int timestep, NDArray sample, NDArray predX0);
-    }
 
     private static final double LN2 = Math.log(2);
 
@@ -191,6 +180,13 @@ public final class GaussianDiffusion {
     public double[] posteriorMeanCoef1() { return posteriorMeanCoef1.clone(); }
     public double[] posteriorMeanCoef2() { return posteriorMeanCoef2.clone(); }
 
+    /** The step's ᾱ, ᾱ_prev, sqrt(1/ᾱ) and sqrt(1/ᾱ − 1), uncopied, for {@link Samplers}. */
+    double alphaBar(int i) { return alphasCumprod[i]; }
+    double alphaBarPrev(int i) { return alphasCumprodPrev[i]; }
+    double sqrtRecipAlphaBar(int i) { return sqrtRecipAlphasCumprod[i]; }
+    double sqrtRecipm1AlphaBar(int i) { return sqrtRecipm1AlphasCumprod[i]; }
+    int originalTimestep(int i) { return timestepMap[i]; }
+
     // ------------------------------------------------------------------ forward process
 
     /** Uniform random step indices in [0, numTimesteps), int64, shape (batch,). */
@@ -218,7 +214,7 @@ public final class GaussianDiffusion {
     // ------------------------------------------------------------------ model
 
     /** Runs the denoiser (on the original timesteps) and turns its output into p(x_{t−1} | x_t). */
-    public Prediction pMeanVariance(Denoiser model, NDArray xt, NDArray t, Object cond, boolean clipDenoised) {
+    public <C> Prediction pMeanVariance(Denoiser<C> model, NDArray xt, NDArray t, C cond, boolean clipDenoised) {
         long[] ts = steps(t, xt, "t");
         NDArray out = model.apply(xt, originalSteps(ts, xt.getManager()), cond);
         return predict(out, xt, t, clipDenoised);
@@ -269,8 +265,8 @@ public final class GaussianDiffusion {
         long[] ts = steps(t, x0, "t");
         Posterior q = qPosterior(x0, xt, t);
         Prediction p = predict(output, xt, t, false);
-        NDArray kl = Nd.div(meanFlat(normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance())), LN2);
-        NDArray nll = Nd.div(meanFlat(discretizedGaussianLogLikelihood(x0, p.mean(), Nd.mul(p.logVariance(), 0.5)).neg()), LN2);
+        NDArray kl = Nd.div(Gaussians.meanFlat(Gaussians.normalKl(q.mean(), q.logVariance(), p.mean(), p.logVariance())), LN2);
+        NDArray nll = Nd.div(Gaussians.meanFlat(Gaussians.discretizedGaussianLogLikelihood(x0, p.mean(), Nd.mul(p.logVariance(), 0.5)).neg()), LN2);
         boolean[] first = new boolean[ts.length];
         for (int i = 0; i < ts.length; i++) first[i] = ts[i] == 0;
         NDArray isFirst = x0.getManager().create(first);
@@ -278,7 +274,7 @@ public final class GaussianDiffusion {
     }
 
     /** Losses with noise drawn from {@code noise}. */
-    public Losses trainingLosses(Denoiser model, NDArray x0, NDArray t, Object cond, NoiseSource noise) {
+    public <C> Losses trainingLosses(Denoiser<C> model, NDArray x0, NDArray t, C cond, NoiseSource noise) {
         return trainingLosses(model, x0, t, cond, noise.sample(x0.getManager(), x0.getShape()));
     }
 
@@ -287,7 +283,7 @@ public final class GaussianDiffusion {
      * vb = L_vlb in bits computed from [stopGradient(ε_θ) ; v], so that L_vlb trains only the variance and
      * L_simple only the mean; loss = mse + vb (DiT: no rescaling of vb). With a fixed variance vb is null.
      */
-    public Losses trainingLosses(Denoiser model, NDArray x0, NDArray t, Object cond, NDArray noise) {
+    public <C> Losses trainingLosses(Denoiser<C> model, NDArray x0, NDArray t, C cond, NDArray noise) {
         NDArray xt = qSample(x0, t, noise);
         long[] ts = steps(t, x0, "t");
         NDArray out = model.apply(xt, originalSteps(ts, x0.getManager()), cond);
@@ -295,115 +291,11 @@ public final class GaussianDiffusion {
         long c = x0.getShape().get(1);
         boolean twoHalves = out.getShape().get(1) == 2 * c;
         NDArray eps = twoHalves ? out.get(new NDIndex(":, :{}", c)) : out;
-        NDArray mse = meanFlat(noise.sub(eps).square());
+        NDArray mse = Gaussians.meanFlat(noise.sub(eps).square());
         if (variance != Variance.LEARNED_RANGE) return new Losses(mse, null, mse);
         NDArray frozen = eps.stopGradient().concat(out.get(new NDIndex(":, {}:", c)), 1);
         NDArray vb = vbTermsBits(frozen, x0, xt, t);
         return new Losses(mse, vb, mse.add(vb));
-    }
-
-    // ------------------------------------------------------------------ samplers
-
-    /**
-     * Ancestral sampling (DDPM Algorithm 2 with Σ from {@link #variance}): from x_T = {@code xT} over all steps of
-     * this (possibly respaced) process, x_{t−1} = μ + exp(½ log Σ) z, no noise at the last step.
-     */
-    public NDArray ddpm(Denoiser model, NDArray xT, Object cond, NoiseSource noise, boolean clipDenoised,
-                        StepCallback callback) {
-        if (noise == null) throw new IllegalArgumentException("DDPM sampling needs a noise source");
-        return loop(xT, (x, t, i) -> {
-            Prediction p = pMeanVariance(model, x, t, cond, clipDenoised);
-            NDArray next = p.mean();
-            if (i > 0) next = next.add(Nd.mul(p.logVariance(), 0.5).exp().mul(noise.sample(x.getManager(), x.getShape())));
-            return new NDArray[] {next, p.predX0()};
-        }, callback);
-    }
-
-    /**
-     * DDIM (Song et al. 2020, eq. 12): x_{t−1} = sqrt(ᾱ_{t−1}) x̂_0 + sqrt(1 − ᾱ_{t−1} − σ²) ε̂ + σ z with
-     * σ = η sqrt((1 − ᾱ_{t−1})/(1 − ᾱ_t)) sqrt(1 − ᾱ_t/ᾱ_{t−1}) and ε̂ recomputed from x̂_0. η = 0 is
-     * deterministic given x_T ({@code noise} may then be null); η = 1 is DDPM-like. The model's variance output
-     * is not used.
-     */
-    public NDArray ddim(Denoiser model, NDArray xT, Object cond, double eta, NoiseSource noise, boolean clipDenoised,
-                        StepCallback callback) {
-        if (eta < 0) throw new IllegalArgumentException("eta must be >= 0, got " + eta);
-        if (eta > 0 && noise == null) throw new IllegalArgumentException("DDIM with eta > 0 needs a noise source");
-        return loop(xT, (x, t, i) -> {
-            Prediction p = pMeanVariance(model, x, t, cond, clipDenoised);
-            NDArray eps = Nd.div(Nd.mul(x, sqrtRecipAlphasCumprod[i]).sub(p.predX0()), sqrtRecipm1AlphasCumprod[i]);
-            double abar = alphasCumprod[i], abarPrev = alphasCumprodPrev[i];
-            double sigma = eta * Math.sqrt((1 - abarPrev) / (1 - abar)) * Math.sqrt(1 - abar / abarPrev);
-            NDArray next = Nd.mul(p.predX0(), Math.sqrt(abarPrev))
-                    .add(Nd.mul(eps, Math.sqrt(Math.max(0, 1 - abarPrev - sigma * sigma))));
-            if (i > 0 && sigma > 0) next = next.add(Nd.mul(noise.sample(x.getManager(), x.getShape()), sigma));
-            return new NDArray[] {next, p.predX0()};
-        }, callback);
-    }
-
-    private interface Step {
-        NDArray[] apply(NDArray x, NDArray t, int index);
-    }
-
-    private NDArray loop(NDArray xT, Step step, StepCallback callback) {
-        if (xT.getShape().dimension() < 2) {
-            throw new IllegalArgumentException("x_T: expected shape (B, C, ...), got " + xT.getShape());
-        }
-        NDManager m = xT.getManager();
-        long batch = xT.getShape().get(0);
-        NDArray x = xT;
-        for (int i = betas.length - 1; i >= 0; i--) {
-            Interruption.check("sampling", betas.length - 1 - i, betas.length, () -> "no sample was returned");
-            NDArray next;
-            try (NDScope scope = new NDScope()) {
-                NDArray t = m.full(new Shape(batch), i, DataType.INT64);
-                NDArray[] r = step.apply(x, t, i);
-                next = r[0];
-                if (callback != null) callback.onStep(i, timestepMap[i], next, r[1]);
-                NDScope.unregister(next);
-            }
-            if (x != xT) x.close();
-            x = next;
-        }
-        return x;
-    }
-
-    // ------------------------------------------------------------------ Gaussian helpers
-
-    /** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)) elementwise, in nats. */
-    public static NDArray normalKl(NDArray mean1, NDArray logVar1, NDArray mean2, NDArray logVar2) {
-        return Nd.mul(logVar2.sub(logVar1).add(logVar1.sub(logVar2).exp())
-                .add(mean1.sub(mean2).square().mul(logVar2.neg().exp())).sub(1), 0.5);
-    }
-
-    /** Φ(x) ≈ ½ (1 + tanh(sqrt(2/π) (x + 0.044715 x³))), the approximation improved-diffusion uses. */
-    public static NDArray approxStandardNormalCdf(NDArray x) {
-        return Nd.mul(Nd.mul(x.add(Nd.mul(x.mul(x).mul(x), 0.044715)), Math.sqrt(2 / Math.PI)).tanh().add(1), 0.5);
-    }
-
-    /**
-     * log P(x) for x in [−1, 1] quantised to 256 levels under N(mean, e^{2 logScale}): the mass of the bin
-     * [x − 1/255, x + 1/255]; the bins at −1 and +1 extend to ∓∞. Probabilities are floored at 1e-12.
-     */
-    public static NDArray discretizedGaussianLogLikelihood(NDArray x, NDArray means, NDArray logScales) {
-        if (!x.getShape().equals(means.getShape())) {
-            throw new IllegalArgumentException("means: expected shape " + x.getShape() + ", got " + means.getShape());
-        }
-        NDArray centered = x.sub(means);
-        NDArray invStd = logScales.neg().exp();
-        NDArray cdfPlus = approxStandardNormalCdf(centered.add(1.0 / 255).mul(invStd));
-        NDArray cdfMin = approxStandardNormalCdf(centered.sub(1.0 / 255).mul(invStd));
-        NDArray logCdfPlus = Nd.maximum(cdfPlus, 1e-12).log();
-        NDArray logOneMinusCdfMin = Nd.maximum(cdfMin.neg().add(1), 1e-12).log();
-        NDArray logDelta = Nd.maximum(cdfPlus.sub(cdfMin), 1e-12).log();
-        return NDArrays.where(x.lt(-0.999), logCdfPlus, NDArrays.where(x.gt(0.999), logOneMinusCdfMin, logDelta));
-    }
-
-    /** Mean over every axis but the first: (B, ...) → (B,). */
-    public static NDArray meanFlat(NDArray a) {
-        Shape s = a.getShape();
-        if (s.dimension() <= 1) return a;
-        return a.reshape(s.get(0), -1).mean(new int[] {1});
     }
 
     // ------------------------------------------------------------------ checks and tables

@@ -43,7 +43,7 @@ import java.util.Random;
  * approximation; attention has separate q and kv projections instead of one fused qkv (same parameters, but each is
  * Xavier-initialised with its own fan-out); the EMA decay is 0.999 with warm-up instead of 0.9999 (our runs are short).
  */
-public class Dit extends Module implements Denoiser {
+public class Dit extends Module implements Denoiser<NDArray> {
     /** A DiT configuration: latent size/channels, patch, width, depth, heads, MLP ratio, classes. */
     public record Config(String name, int inputSize, int inChannels, int patch, int dim, int depth, int heads,
                          int mlpRatio, int classes, boolean learnSigma, double classDropout) {
@@ -208,10 +208,10 @@ public class Dit extends Module implements Denoiser {
     }
 
     @Override
-    public NDArray apply(NDArray xt, NDArray t, Object cond) {
-        if (!(cond instanceof NDArray y)) {
+    public NDArray apply(NDArray xt, NDArray t, NDArray labels) {
+        if (labels == null) {
             throw new IllegalArgumentException("DiT is conditioned on class labels: pass an int64 NDArray of shape (B)");
         }
-        return forward(xt, t, y);
+        return forward(xt, t, labels);
     }
 }

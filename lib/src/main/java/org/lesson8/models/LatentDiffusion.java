@@ -6,8 +6,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.diffusion.ClassifierFreeGuidance;
+import org.lesson8.diffusion.Denoiser;
 import org.lesson8.diffusion.GaussianDiffusion;
 import org.lesson8.diffusion.NoiseSource;
+import org.lesson8.diffusion.Samplers;
 
 import java.util.Random;
 
@@ -50,7 +52,7 @@ public final class LatentDiffusion {
      * (1 = no guidance). The starting noise comes from {@code seed}, so the same call gives the same images.
      */
     public NDArray sample(NDManager m, int[] labels, double s, int steps, boolean ddpm, long seed,
-                          GaussianDiffusion.StepCallback callback) {
+                          Samplers.StepCallback callback) {
         GaussianDiffusion sampler = diffusion.respace(steps);
         NoiseSource noise = NoiseSource.seeded(new Random(seed));
         long[] y = new long[labels.length];
@@ -58,9 +60,9 @@ public final class LatentDiffusion {
         try (NDManager sub = m.newSubManager()) {
             NDArray xT = noise.sample(sub, vae.latentShape(labels.length));
             NDArray cond = sub.create(y);
-            var model = s == 1.0 ? dit : ClassifierFreeGuidance.labels(dit, s, dit.nullClass());
-            NDArray z = ddpm ? sampler.ddpm(model, xT, cond, noise, false, callback)
-                    : sampler.ddim(model, xT, cond, 0, noise, false, callback);
+            Denoiser<NDArray> model = s == 1.0 ? dit : ClassifierFreeGuidance.labels(dit, s, dit.nullClass());
+            NDArray z = ddpm ? Samplers.ddpm(sampler, model, xT, cond, noise, false, callback)
+                    : Samplers.ddim(sampler, model, xT, cond, 0, noise, false, callback);
             NDArray img = toUnit(vae.fromDiffusion(z));
             img.attach(m);
             return img;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import org.lesson8.diffusion.GaussianDiffusion;
+import org.lesson8.diffusion.Samplers;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
 import org.lesson8.train.MetricsLog;
@@ -104,14 +105,14 @@ class InterruptionTest {
         try (NDManager m = NDManager.newBaseManager()) {
             GaussianDiffusion d = GaussianDiffusion.linear(50, GaussianDiffusion.Variance.FIXED_SMALL);
             AtomicInteger calls = new AtomicInteger();
-            Interruption.Stopped s = assertThrows(Interruption.Stopped.class, () -> d.ddim((xt, t, cond) -> {
+            Interruption.Stopped s = assertThrows(Interruption.Stopped.class, () -> Samplers.ddim(d, (xt, t, cond) -> {
                 if (calls.incrementAndGet() == 10) Thread.currentThread().interrupt();
                 return xt.zerosLike();
             }, m.zeros(new Shape(2, 1, 4, 4)), null, 0, null, false, null));
             assertEquals(10, calls.get());
             assertEquals(10, s.done());
             assertEquals("sampling was interrupted after step 10 of 50; no sample was returned", s.getMessage());
-            NDArray again = d.ddim((xt, t, cond) -> xt.zerosLike(), m.zeros(new Shape(2, 1, 4, 4)), null, 0, null, false, null);
+            NDArray again = Samplers.ddim(d, (xt, t, cond) -> xt.zerosLike(), m.zeros(new Shape(2, 1, 4, 4)), null, 0, null, false, null);
             assertEquals(new Shape(2, 1, 4, 4), again.getShape());
         }
     }

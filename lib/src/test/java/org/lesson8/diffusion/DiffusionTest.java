@@ -183,7 +183,7 @@ class DiffusionTest extends NdTest {
                 assertEquals(new Shape(4), l.mse().getShape());
                 assertEquals(new Shape(4), l.vb().getShape());
                 // mse by hand
-                float[] expect = GaussianDiffusion.meanFlat(noise.sub(out.get(new NDIndex(":, :1"))).square()).toFloatArray();
+                float[] expect = Gaussians.meanFlat(noise.sub(out.get(new NDIndex(":, :1"))).square()).toFloatArray();
                 assertArrayEquals(expect, l.mse().toFloatArray(), 1e-6f);
                 gc.backward(l.vb().sum());
             }
@@ -200,7 +200,7 @@ class DiffusionTest extends NdTest {
         NDArray noise = m.randomNormal(x0.getShape());
         GaussianDiffusion.Losses l = d.trainingLosses((xt, t, c) -> xt.zerosLike(), x0, m.create(new long[] {1, 2, 3}), null, noise);
         assertNull(l.vb());
-        float[] expect = GaussianDiffusion.meanFlat(noise.square()).toFloatArray();
+        float[] expect = Gaussians.meanFlat(noise.square()).toFloatArray();
         assertArrayEquals(expect, l.loss().toFloatArray(), 1e-6f);
     }
 
@@ -285,7 +285,7 @@ class DiffusionTest extends NdTest {
         NDArray x0 = m.randomUniform(-1, 1, new Shape(2, 1, 3, 3));
         NDArray xT = NoiseSource.seeded(new Random(11)).sample(m, x0.getShape());
         List<Integer> seen = new ArrayList<>();
-        NDArray got = d.ddim(oracle(x0, full.alphasCumprod(), true), xT, null, 0, null, false,
+        NDArray got = Samplers.ddim(d, oracle(x0, full.alphasCumprod(), true), xT, null, 0, null, false,
                 (i, ts, s, p) -> seen.add(ts));
         assertTrue(got.allClose(x0, 1e-3, 1e-3, false), "DDIM returns x0");
         assertEquals(25, seen.size());
@@ -295,12 +295,12 @@ class DiffusionTest extends NdTest {
 
         Denoiser net = (xt, t, c) -> xt.mul(0.3).tanh().add(t.toType(DataType.FLOAT32, false).reshape(-1, 1, 1, 1).mul(1e-3));
         GaussianDiffusion fixed = d.withVariance(Variance.FIXED_SMALL);  // net outputs ε only
-        float[] a = fixed.ddim(net, xT, null, 0, null, true, null).toFloatArray();
-        float[] b = fixed.ddim(net, xT, null, 0, null, true, null).toFloatArray();
+        float[] a = Samplers.ddim(fixed, net, xT, null, 0, null, true, null).toFloatArray();
+        float[] b = Samplers.ddim(fixed, net, xT, null, 0, null, true, null).toFloatArray();
         assertArrayEquals(a, b, 0f, "η = 0: same x_T, same sample");
-        float[] c1 = fixed.ddim(net, xT, null, 1, NoiseSource.seeded(new Random(4)), true, null).toFloatArray();
-        float[] c2 = fixed.ddim(net, xT, null, 1, NoiseSource.seeded(new Random(4)), true, null).toFloatArray();
-        float[] c3 = fixed.ddim(net, xT, null, 1, NoiseSource.seeded(new Random(5)), true, null).toFloatArray();
+        float[] c1 = Samplers.ddim(fixed, net, xT, null, 1, NoiseSource.seeded(new Random(4)), true, null).toFloatArray();
+        float[] c2 = Samplers.ddim(fixed, net, xT, null, 1, NoiseSource.seeded(new Random(4)), true, null).toFloatArray();
+        float[] c3 = Samplers.ddim(fixed, net, xT, null, 1, NoiseSource.seeded(new Random(5)), true, null).toFloatArray();
         assertArrayEquals(c1, c2, 0f, "η = 1: same seed, same sample");
         assertFalse(Arrays.equals(c1, c3), "η = 1: another seed, another sample");
         assertFalse(Arrays.equals(a, c1));
@@ -314,7 +314,7 @@ class DiffusionTest extends NdTest {
         for (GaussianDiffusion d : new GaussianDiffusion[] {full.respace(20), full.respace(20).withVariance(Variance.FIXED_LARGE)}) {
             boolean learned = d.variance() == Variance.LEARNED_RANGE;
             int[] steps = {0};
-            NDArray got = d.ddpm(oracle(x0, full.alphasCumprod(), learned), xT, null, NoiseSource.seeded(new Random(2)),
+            NDArray got = Samplers.ddpm(d, oracle(x0, full.alphasCumprod(), learned), xT, null, NoiseSource.seeded(new Random(2)),
                     false, (i, ts, s, p) -> steps[0]++);
             assertEquals(20, steps[0]);
             assertTrue(got.allClose(x0, 1e-3, 1e-3, false), "DDPM with " + d.variance());

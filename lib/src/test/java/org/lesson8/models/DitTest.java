@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.lesson8.NdTest;
 import org.lesson8.diffusion.ClassifierFreeGuidance;
 import org.lesson8.diffusion.GaussianDiffusion;
+import org.lesson8.diffusion.Samplers;
 import org.lesson8.diffusion.NoiseSource;
 import org.lesson8.train.Checkpoint;
 
@@ -109,10 +110,10 @@ class DitTest extends NdTest {
         GaussianDiffusion sampler = GaussianDiffusion.dit().respace(5);
         NDArray y = m.create(new long[] {0, 2});
         NDArray xT = NoiseSource.seeded(new Random(1)).sample(m, new Shape(2, 2, 4, 4));
-        NDArray a = sampler.ddim(ClassifierFreeGuidance.labels(d, 4, d.nullClass()), xT, y, 0, null, false, null);
-        NDArray b = sampler.ddim(ClassifierFreeGuidance.labels(d, 4, d.nullClass()), xT, y, 0, null, false, null);
+        NDArray a = Samplers.ddim(sampler, ClassifierFreeGuidance.labels(d, 4, d.nullClass()), xT, y, 0, null, false, null);
+        NDArray b = Samplers.ddim(sampler, ClassifierFreeGuidance.labels(d, 4, d.nullClass()), xT, y, 0, null, false, null);
         assertArrayEquals(a.toFloatArray(), b.toFloatArray(), 0f);
-        NDArray c = sampler.ddim(ClassifierFreeGuidance.labels(d, 1, d.nullClass()), xT, y, 0, null, false, null);
+        NDArray c = Samplers.ddim(sampler, ClassifierFreeGuidance.labels(d, 1, d.nullClass()), xT, y, 0, null, false, null);
         assertTrue(a.sub(c).abs().max().getFloat() > 1e-4, "guidance scale must change the sample");
     }
 
