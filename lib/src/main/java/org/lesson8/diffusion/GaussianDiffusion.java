@@ -170,11 +170,8 @@ public final class GaussianDiffusion {
     /** The original timestep of each step of this (possibly respaced) process. */
     public int[] timestepMap() { return timestepMap.clone(); }
     public double[] betas() { return betas.clone(); }
-    public double[] alphas() { return alphas.clone(); }
     public double[] alphasCumprod() { return alphasCumprod.clone(); }
     public double[] alphasCumprodPrev() { return alphasCumprodPrev.clone(); }
-    public double[] sqrtAlphasCumprod() { return sqrtAlphasCumprod.clone(); }
-    public double[] sqrtOneMinusAlphasCumprod() { return sqrtOneMinusAlphasCumprod.clone(); }
     public double[] posteriorVariance() { return posteriorVariance.clone(); }
     public double[] posteriorLogVarianceClipped() { return posteriorLogVarianceClipped.clone(); }
     public double[] posteriorMeanCoef1() { return posteriorMeanCoef1.clone(); }

@@ -32,6 +32,33 @@ public final class ImageGptLesson {
         return new Recipe(32, 2e-3f, 0.01f, 100, 1f);
     }
 
+    /**
+     * A grey palette for Fashion-MNIST: k-means on the pixels of {@code images} training images,
+     * each downsampled to {@code side}×{@code side} first (the model sees downsampled images).
+     */
+    public static Palette fashionPalette(FashionMnist.Split train, int k, int side, int images, long seed) {
+        Random rng = new Random(seed);
+        int per = side * side;
+        float[][] samples = new float[images * per][];
+        for (int j = 0; j < images; j++) {
+            float[] small = Palette.downsample(train.image(rng.nextInt(train.size)), 1, FashionMnist.SIZE, FashionMnist.SIZE, side);
+            for (int p = 0; p < per; p++) samples[j * per + p] = new float[] {small[p]};
+        }
+        return Palette.kmeans(samples, k, 50, seed);
+    }
+
+    /** Every image of a Fashion-MNIST split, downsampled to side×side and encoded: n·side² bytes. */
+    public static byte[] encodeFashion(Palette palette, FashionMnist.Split split, int side) {
+        if (palette.channels != 1) throw new IllegalArgumentException("Fashion-MNIST is grey: it needs a 1-channel palette");
+        int per = side * side;
+        byte[] out = new byte[split.size * per];
+        for (int i = 0; i < split.size; i++) {
+            int[] code = palette.encode(Palette.downsample(split.image(i), 1, FashionMnist.SIZE, FashionMnist.SIZE, side), side, side);
+            for (int p = 0; p < per; p++) out[i * per + p] = (byte) code[p];
+        }
+        return out;
+    }
+
     /** Trains on the code table (count × side² bytes) with the model's objective; stops at steps or seconds. */
     public static TrainLoop train(ImageGpt model, byte[] codes, Recipe r, int steps, double seconds, long seed,
                                   MetricsLog log, IntConsumer onStep) {

@@ -3,19 +3,12 @@ package org.lesson8.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.lesson8.data.FashionMnist;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A colour palette made by k-means on pixel values, as in Image GPT (Chen et al. 2020, Sec. 3.1:
@@ -106,21 +99,6 @@ public final class Palette {
         return new Palette(centres);
     }
 
-    /**
-     * A grey palette for Fashion-MNIST: k-means on the pixels of {@code images} training images,
-     * each downsampled to {@code side}×{@code side} first (the model sees downsampled images).
-     */
-    public static Palette fashion(FashionMnist.Split train, int k, int side, int images, long seed) {
-        Random rng = new Random(seed);
-        int per = side * side;
-        float[][] samples = new float[images * per][];
-        for (int j = 0; j < images; j++) {
-            float[] small = downsample(train.image(rng.nextInt(train.size)), 1, FashionMnist.SIZE, FashionMnist.SIZE, side);
-            for (int p = 0; p < per; p++) samples[j * per + p] = new float[] {small[p]};
-        }
-        return kmeans(samples, k, 50, seed);
-    }
-
     private static double brightness(float[] c) {
         double s = 0;
         for (float v : c) s += v;
@@ -203,18 +181,6 @@ public final class Palette {
         }
     }
 
-    /** Every image of a Fashion-MNIST split, downsampled to side×side and encoded: n·side² bytes. */
-    public byte[] encodeFashion(FashionMnist.Split split, int side) {
-        if (channels != 1) throw new IllegalArgumentException("Fashion-MNIST is grey: it needs a 1-channel palette");
-        int per = side * side;
-        byte[] out = new byte[split.size * per];
-        for (int i = 0; i < split.size; i++) {
-            int[] code = encode(downsample(split.image(i), 1, FashionMnist.SIZE, FashionMnist.SIZE, side), side, side);
-            for (int p = 0; p < per; p++) out[i * per + p] = (byte) code[p];
-        }
-        return out;
-    }
-
     // ---------------------------------------------------------------- resolution
 
     /** Block-average downsampling of a C×h×w image to C×side×side (h and w must be multiples of side). */
@@ -268,22 +234,6 @@ public final class Palette {
             rows.add("[" + String.join(", ", v) + "]");
         }
         return "[" + String.join(", ", rows) + "]";
-    }
-
-    /** Reads the {@code "palette": [[...], ...]} entry of a checkpoint's JSON file. */
-    public static Palette fromJson(Path json) throws IOException {
-        String s = Files.readString(json, StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("\"palette\"\\s*:\\s*\\[((?:\\s*\\[[^\\]]*\\]\\s*,?)+)\\]").matcher(s);
-        if (!m.find()) throw new IOException(json + " has no \"palette\" entry");
-        Matcher row = Pattern.compile("\\[([^\\]]*)\\]").matcher(m.group(1));
-        List<float[]> rows = new ArrayList<>();
-        while (row.find()) {
-            String[] parts = row.group(1).split(",");
-            float[] c = new float[parts.length];
-            for (int i = 0; i < parts.length; i++) c[i] = Float.parseFloat(parts[i].trim());
-            rows.add(c);
-        }
-        return new Palette(rows.toArray(new float[0][]));
     }
 
     @Override

@@ -91,7 +91,7 @@ public final class TrainImageGpt {
             Checkpoint.load(model, Course.checkpoint("image_gpt.safetensors"));
             Palette palette = new Palette(info.palette());
             FashionMnist.Split test = FashionMnist.test();
-            CheckpointInfo.ImageGpt.Completions c = completionsJudgedByVit(model, m, palette, palette.encodeFashion(test, SIDE),
+            CheckpointInfo.ImageGpt.Completions c = completionsJudgedByVit(model, m, palette, ImageGptLesson.encodeFashion(palette, test, SIDE),
                     test, Course.checkpoint("vit_fashion.safetensors"), "./course train imageGpt judge");
             CheckpointInfo.write(json, info.withCompletions(c));
             System.out.println("wrote \"completions_vit\" into " + json);
@@ -116,9 +116,9 @@ public final class TrainImageGpt {
         long t0 = System.nanoTime();
         FashionMnist.Split train = FashionMnist.train();
         FashionMnist.Split test = FashionMnist.test();
-        Palette palette = Palette.fashion(train, COLOURS, SIDE, 2000, SEED);
-        byte[] trainCodes = palette.encodeFashion(train, SIDE);
-        byte[] testCodes = palette.encodeFashion(test, SIDE);
+        Palette palette = ImageGptLesson.fashionPalette(train, COLOURS, SIDE, 2000, SEED);
+        byte[] trainCodes = ImageGptLesson.encodeFashion(palette, train, SIDE);
+        byte[] testCodes = ImageGptLesson.encodeFashion(palette, test, SIDE);
         int n = SIDE * SIDE;
         System.out.printf("palette %s; encoded in %.0f s%n", palette.toJson(), (System.nanoTime() - t0) / 1e9);
         double baseline = ImageGptLesson.independentNll(ImageGptLesson.positionHistogram(trainCodes, n, COLOURS), testCodes, n);
