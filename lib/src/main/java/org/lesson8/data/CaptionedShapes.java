@@ -119,7 +119,7 @@ public final class CaptionedShapes {
         return m.create(v, new Shape(ex.size(), 3, imageSize, imageSize));
     }
 
-    private static long mix(long seed, long split, long i) {
+    static long mix(long seed, long split, long i) {
         long h = seed * 0x9E3779B97F4A7C15L + split * 0xC2B2AE3D27D4EB4FL + i * 0x165667B19E3779F9L;
         h ^= (h >>> 31);
         return h * 0xBF58476D1CE4E5B9L;
@@ -127,24 +127,47 @@ public final class CaptionedShapes {
 
     private Example render(Random r, int colour, int shape, int size, int position) {
         int n = imageSize;
-        float[] img = new float[3 * n * n];
-        // dark, slightly noisy background
-        for (int k = 0; k < img.length; k++) img[k] = 0.05f + 0.05f * r.nextFloat();
+        float[] img = background(r, n);
         double radius = (size == 0 ? 0.14 : 0.26) * n * (0.9 + 0.2 * r.nextDouble());
-        double cx, cy;
+        double[] centre = centre(position, n);
+        double cx = centre[0] + (r.nextDouble() - 0.5) * 0.06 * n;
+        double cy = centre[1] + (r.nextDouble() - 0.5) * 0.06 * n;
+        drawShape(img, n, shape, cx, cy, radius, colour(colour, r));
+        return new Example(img, caption(colour, shape, size, position), colour, shape, size, position);
+    }
+
+    /** A dark, slightly noisy CHW background of n×n pixels. */
+    static float[] background(Random r, int n) {
+        float[] img = new float[3 * n * n];
+        for (int k = 0; k < img.length; k++) img[k] = 0.05f + 0.05f * r.nextFloat();
+        return img;
+    }
+
+    /** The centre (x, y) of a position (left, right, top, bottom, centre) in an n×n image, before jitter. */
+    static double[] centre(int position, int n) {
         double off = 0.27 * n;
         double mid = (n - 1) / 2.0;
-        switch (position) {
-            case 0 -> { cx = mid - off; cy = mid; }
-            case 1 -> { cx = mid + off; cy = mid; }
-            case 2 -> { cx = mid; cy = mid - off; }
-            case 3 -> { cx = mid; cy = mid + off; }
-            default -> { cx = mid; cy = mid; }
-        }
-        cx += (r.nextDouble() - 0.5) * 0.06 * n;
-        cy += (r.nextDouble() - 0.5) * 0.06 * n;
+        return switch (position) {
+            case 0 -> new double[] {mid - off, mid};
+            case 1 -> new double[] {mid + off, mid};
+            case 2 -> new double[] {mid, mid - off};
+            case 3 -> new double[] {mid, mid + off};
+            default -> new double[] {mid, mid};
+        };
+    }
+
+    /** The RGB of colour {@code colour}, each channel jittered by up to ±0.05. */
+    static float[] colour(int colour, Random r) {
         float[] col = RGB[colour].clone();
         for (int k = 0; k < 3; k++) col[k] = Math.max(0f, Math.min(1f, col[k] + (r.nextFloat() - 0.5f) * 0.1f));
+        return col;
+    }
+
+    /**
+     * The rasteriser of the captioned shapes and scenes: paints shape {@code shape} (circle, square, triangle, cross) of
+     * "radius" {@code radius} centred at ({@code cx}, {@code cy}) in colour {@code rgb} into a CHW image of n×n pixels.
+     */
+    static void drawShape(float[] img, int n, int shape, double cx, double cy, double radius, float[] rgb) {
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
                 double dx = x - cx;
@@ -157,10 +180,9 @@ public final class CaptionedShapes {
                             || (Math.abs(dy) <= radius * 0.3 && Math.abs(dx) <= radius);
                 };
                 if (in) {
-                    for (int k = 0; k < 3; k++) img[k * n * n + y * n + x] = col[k];
+                    for (int k = 0; k < 3; k++) img[k * n * n + y * n + x] = rgb[k];
                 }
             }
         }
-        return new Example(img, caption(colour, shape, size, position), colour, shape, size, position);
     }
 }

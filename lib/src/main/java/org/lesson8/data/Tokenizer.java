@@ -49,6 +49,16 @@ public final class Tokenizer {
         return fromTexts(texts);
     }
 
+    /**
+     * The vocabulary of the text-to-image notebooks (05–07): every caption of the captioned scenes
+     * ({@link SceneCaptions#allCaptions()}) and every Fashion-MNIST caption.
+     */
+    public static Tokenizer textToImage() {
+        List<String> texts = new ArrayList<>(SceneCaptions.allCaptions());
+        texts.addAll(FashionCaptions.allCaptions());
+        return fromTexts(texts);
+    }
+
     public static List<String> split(String text) {
         String t = text.toLowerCase().replace(".", " . ").replace(",", " , ").trim();
         List<String> out = new ArrayList<>();

@@ -27,7 +27,7 @@ public final class CheckpointInfo {
             .create();
 
     /** The description of one checkpoint; each names the command that made it. */
-    public sealed interface Info permits Vit, Clip, ImageGpt, Vae, Dit, DitPartial {
+    public sealed interface Info permits Vit, Clip, ImageGpt, Vae, Dit, DitPartial, CaptionJudge {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
     }
@@ -90,6 +90,18 @@ public final class CheckpointInfo {
 
     /** dit-partial.json: where an unfinished DiT run's last snapshot stands. */
     public record DitPartial(int steps, int of, long seconds, String command) implements Info {}
+
+    /**
+     * caption_judge.json: the judge of the captioned scenes, measured on held-out and on test scenes (real images,
+     * each against a randomly phrased caption of its own).
+     */
+    public record CaptionJudge(String model, String config, String recipe, long parameters, long seed, long scenesSeed, int steps,
+                               int batch, long trainSeconds, String threads, Measured heldOut, Measured test,
+                               String command) implements Info {
+        /** Caption-level shares judged correct (all, one-object, two-object scenes) and per-attribute accuracies. */
+        public record Measured(int scenes, double captionCorrect, double oneObjectCaptionCorrect, double twoObjectCaptionCorrect,
+                               java.util.Map<String, Double> perAttribute) {}
+    }
 
     /** The JSON text of {@code info}, as written into the file. */
     public static String toJson(Info info) {
