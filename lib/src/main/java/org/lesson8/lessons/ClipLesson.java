@@ -1,14 +1,15 @@
 package org.lesson8.lessons;
 
-import org.lesson8.course.Interruption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.CaptionedShapes;
 import org.lesson8.data.FashionCaptions;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.eval.ClassifierEval;
+import org.lesson8.eval.ClipScores;
 import org.lesson8.models.Clip;
 import org.lesson8.models.ZeroShot;
 import org.lesson8.train.MetricsLog;
@@ -18,73 +19,20 @@ import org.lesson8.train.TrainLoop;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
- * Notebook 04 (CLIP): training pairs of Fashion-MNIST and captioned shapes, the contrastive training run, zero-shot
- * classification with one prompt and with the template ensemble, retrieval on seen and held-out colour × shape
- * pairs, and the throughput benchmark. The model itself is {@link Clip}; zero-shot is {@link ZeroShot}.
+ * Notebook 04 (CLIP): training pairs of Fashion-MNIST and a captioned second domain (shapes, or the text-to-image
+ * scenes), the contrastive training run, zero-shot classification with one prompt and with the template ensemble,
+ * and the throughput benchmark. The model itself is {@link Clip}, zero-shot is {@link ZeroShot}, and the retrieval
+ * and binding probes are {@link org.lesson8.eval.ClipProbes}.
  */
 public final class ClipLesson {
     private ClipLesson() {}
-
-    /** Unit-norm image embeddings of many images, computed in chunks without gradients, as a Java matrix. */
-    public static float[][] embedAll(Clip clip, NDManager m, NDArray images, int chunk) {
-        long n = images.getShape().get(0);
-        float[][] out = new float[(int) n][];
-        for (long s = 0; s < n; s += chunk) {
-            Interruption.check("embedding", (int) s, (int) n, () -> "no result was returned");
-            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
-                NDArray x = images.get(s + ":" + Math.min(n, s + chunk));
-                float[] v = clip.embedImages(x).toFloatArray();
-                int e = clip.config.embedDim();
-                for (int i = 0; i < v.length / e; i++) out[(int) s + i] = Arrays.copyOfRange(v, i * e, (i + 1) * e);
-            }
-        }
-        return out;
-    }
-
-    /** Unit-norm text embeddings as a Java matrix (no gradients kept). */
-    public static float[][] embedAllTexts(Clip clip, NDManager m, List<String> captions) {
-        float[][] out = new float[captions.size()][];
-        int e = clip.config.embedDim();
-        for (int s = 0; s < captions.size(); s += 500) {
-            Interruption.check("embedding", s, captions.size(), () -> "no result was returned");
-            try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
-                float[] v = clip.embedTexts(sub, captions.subList(s, Math.min(captions.size(), s + 500))).toFloatArray();
-                for (int i = 0; i < v.length / e; i++) out[s + i] = Arrays.copyOfRange(v, i * e, (i + 1) * e);
-            }
-        }
-        return out;
-    }
-
-    /** Cosine similarities a · bᵀ of unit-norm rows. */
-    public static double[][] cosine(float[][] a, float[][] b) {
-        double[][] s = new double[a.length][b.length];
-        for (int i = 0; i < a.length; i++)
-            for (int j = 0; j < b.length; j++) {
-                double d = 0;
-                for (int k = 0; k < a[i].length; k++) d += a[i][k] * b[j][k];
-                s[i][j] = d;
-            }
-        return s;
-    }
-
-    /** Indices of the k largest values of a row, best first. */
-    public static int[] topK(double[] row, int k) {
-        Integer[] idx = new Integer[row.length];
-        for (int i = 0; i < idx.length; i++) idx[i] = i;
-        Arrays.sort(idx, (x, y) -> Double.compare(row[y], row[x]));
-        int[] out = new int[Math.min(k, idx.length)];
-        for (int i = 0; i < out.length; i++) out[i] = idx[i];
-        return out;
-    }
 
     /** Zero-shot classifier from labels and templates ("{}" is replaced by "a"/"an" + label, as in {@link FashionCaptions}). */
     public static ZeroShot zeroShotFromTemplates(Clip clip, NDManager m, List<String> labels, List<String> templates) {
@@ -103,31 +51,54 @@ public final class ClipLesson {
         return zeroShotFromTemplates(clip, m, FashionCaptions.LABELS, FashionCaptions.TEMPLATES);
     }
 
-    /** Training pairs: Fashion-MNIST images with sampled captions, and captioned shapes (held-out pairs never used). */
+    /**
+     * Training pairs: Fashion-MNIST images with sampled captions, and a captioned second domain drawn from its
+     * training split (held-out combinations never used): the captioned shapes of the notebook-04 checkpoint, or the
+     * captioned scenes of the text-to-image lessons.
+     */
     public static final class Pairs {
+        /** One drawn image (CHW RGB, 28×28, in [0, 1]) and its caption. */
+        public record Drawn(float[] image, String caption) {}
+
         public final FashionMnist.Split fashion;
-        public final CaptionedShapes shapes;
+        private final Function<Random, Drawn> other;
         private final Random rng;
 
-        public Pairs(FashionMnist.Split fashion, CaptionedShapes shapes, long seed) {
-            if (shapes.imageSize != FashionMnist.SIZE) {
-                throw new IllegalArgumentException("render the shapes at " + FashionMnist.SIZE + " px (new CaptionedShapes(28, seed)) to share one image encoder");
-            }
+        private Pairs(FashionMnist.Split fashion, Function<Random, Drawn> other, long seed) {
             this.fashion = fashion;
-            this.shapes = shapes;
+            this.other = other;
             this.rng = new Random(seed);
         }
 
-        /** A batch: images (B, 3, 28, 28), captions, and the Fashion class per row (−1 for shapes). */
+        /** Fashion-MNIST and captioned shapes (the checkpoint of notebook 04). */
+        public Pairs(FashionMnist.Split fashion, CaptionedShapes shapes, long seed) {
+            this(fashion, r -> {
+                CaptionedShapes.Example e = shapes.train(r.nextInt(1 << 30));
+                return new Drawn(e.image(), e.caption());
+            }, seed);
+            if (shapes.imageSize != FashionMnist.SIZE) {
+                throw new IllegalArgumentException("render the shapes at " + FashionMnist.SIZE + " px (new CaptionedShapes(28, seed)) to share one image encoder");
+            }
+        }
+
+        /** Fashion-MNIST and captioned scenes of the training split, each with a caption phrasing drawn for it. */
+        public static Pairs withScenes(FashionMnist.Split fashion, CaptionedScenes scenes, long seed) {
+            return new Pairs(fashion, r -> {
+                CaptionedScenes.Scene sc = scenes.scene(CaptionedScenes.Split.TRAIN, r.nextInt(1 << 30));
+                return new Drawn(sc.image(), sc.caption());
+            }, seed);
+        }
+
+        /** A batch: images (B, 3, 28, 28), captions, and the Fashion class per row (−1 for the second domain). */
         public record Batch(NDArray images, List<String> captions, int[] classes) {}
 
         /**
-         * {@code nFashion} Fashion images (random shift ±2 px and horizontal flip; caption = FashionCaptions.sample)
-         * followed by {@code nShapes} training shapes (never a held-out colour × shape pair), grey replicated to RGB.
+         * {@code nFashion} Fashion images (random shift ±2 px and horizontal flip; caption = FashionCaptions.sample),
+         * grey replicated to RGB, followed by {@code nOther} drawn pairs of the second domain.
          */
-        public Batch next(NDManager m, int nFashion, int nShapes) {
+        public Batch next(NDManager m, int nFashion, int nOther) {
             List<String> caps = new ArrayList<>();
-            int[] cls = new int[nFashion + nShapes];
+            int[] cls = new int[nFashion + nOther];
             NDArray img = null;
             if (nFashion > 0) {
                 int[] idx = new int[nFashion];
@@ -139,25 +110,27 @@ public final class ClipLesson {
                 NDArray g = fashion.augmented(m, idx, 2, true, rng);
                 img = g.concat(g, 1).concat(g, 1);
             }
-            if (nShapes > 0) {
-                List<CaptionedShapes.Example> ex = new ArrayList<>();
-                for (int i = 0; i < nShapes; i++) {
-                    ex.add(shapes.train(rng.nextInt(1 << 30)));
-                    caps.add(ex.get(i).caption());
+            if (nOther > 0) {
+                int px = 3 * FashionMnist.PIXELS;
+                float[] v = new float[nOther * px];
+                for (int i = 0; i < nOther; i++) {
+                    Drawn d = other.apply(rng);
+                    System.arraycopy(d.image(), 0, v, i * px, px);
+                    caps.add(d.caption());
                     cls[nFashion + i] = -1;
                 }
-                NDArray s = shapes.images(m, ex);
-                img = img == null ? s : img.concat(s, 0);
+                NDArray o = m.create(v, new Shape(nOther, 3, FashionMnist.SIZE, FashionMnist.SIZE));
+                img = img == null ? o : img.concat(o, 0);
             }
             return new Batch(img, caps, cls);
         }
     }
 
-    /** How CLIP is trained: the optimisation {@code recipe}, and how many of its batch are captioned shapes (the rest Fashion). */
-    public record Regime(Recipe recipe, int shapesPerBatch) {
+    /** How CLIP is trained: the optimisation {@code recipe}, and how many of its batch come from the captioned second domain (shapes or scenes; the rest are Fashion). */
+    public record Regime(Recipe recipe, int captionedPerBatch) {
         public Regime {
-            if (shapesPerBatch < 0 || shapesPerBatch > recipe.batch()) {
-                throw new IllegalArgumentException(shapesPerBatch + " shapes in a batch of " + recipe.batch());
+            if (captionedPerBatch < 0 || captionedPerBatch > recipe.batch()) {
+                throw new IllegalArgumentException(captionedPerBatch + " captioned pairs in a batch of " + recipe.batch());
             }
         }
 
@@ -171,7 +144,7 @@ public final class ClipLesson {
         }
 
         public int fashionPerBatch() {
-            return recipe.batch() - shapesPerBatch;
+            return recipe.batch() - captionedPerBatch;
         }
 
         public Regime withBatch(int fashion, int shapes) {
@@ -187,7 +160,7 @@ public final class ClipLesson {
     public static TrainLoop train(Clip model, Pairs data, Regime r, int steps, double seconds, MetricsLog log, IntConsumer onStep) {
         TrainLoop loop = r.recipe().loop(model, steps, log);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
-            Pairs.Batch b = data.next(sub, r.fashionPerBatch(), r.shapesPerBatch());
+            Pairs.Batch b = data.next(sub, r.fashionPerBatch(), r.captionedPerBatch());
             NDArray logits = model.logits(model.embedImages(b.images()), model.embedTexts(sub, b.captions()));
             long n = b.captions().size();
             long right = logits.argMax(1).toType(DataType.INT64, false).eq(sub.arange(0L, n, 1L, DataType.INT64)).sum().getLong();
@@ -209,56 +182,6 @@ public final class ClipLesson {
             double one = ClassifierEval.evaluate(fashionSinglePrompt(clip, sub), sub, test, limit).accuracy();
             double ens = ClassifierEval.evaluate(fashionEnsemble(clip, sub), sub, test, limit).accuracy();
             return new ZeroShotResult(one, ens, Math.min(limit, test.size));
-        }
-    }
-
-    /**
-     * Retrieval on colour × shape combinations. Image → text: each image against all 240 captions; top-1 counts
-     * when the best caption names the image's colour and shape (chance 10/240 = 1/24). Text → image: each caption
-     * of the evaluated pairs against a gallery of the evaluated images plus as many training images; top-1 counts
-     * when the best image has the caption's colour and shape (chance = share of such images in the gallery).
-     */
-    public record ShapeRetrieval(double imageToText, double imageToTextChance, double exactCaption, double exactChance,
-                                 double textToImage, double textToImageChance, int images) {}
-
-    /** Retrieval for the held-out pairs ({@code heldOut = true}) or for seen training pairs. */
-    public static ShapeRetrieval shapeRetrieval(Clip clip, NDManager m, CaptionedShapes shapes, int n, boolean heldOut) {
-        List<CaptionedShapes.Example> ex = heldOut ? shapes.heldOutSet(n) : new ArrayList<>();
-        if (!heldOut) for (int i = 0; i < n; i++) ex.add(shapes.train(1_000_000 + i));
-        List<CaptionedShapes.Example> others = new ArrayList<>();
-        for (int i = 0; i < n; i++) others.add(shapes.train(2_000_000 + i));
-        List<String> all = CaptionedShapes.allCaptions();
-        try (NDManager sub = m.newSubManager()) {
-            float[][] img = embedAll(clip, sub, shapes.images(sub, ex), 500);
-            float[][] txt = embedAllTexts(clip, sub, all);
-            double[][] sim = cosine(img, txt);
-            int pair = 0, exact = 0;
-            for (int i = 0; i < ex.size(); i++) {
-                String best = all.get(topK(sim[i], 1)[0]);
-                if (best.contains(" " + ex.get(i).pair() + " ")) pair++;
-                if (best.equals(ex.get(i).caption())) exact++;
-            }
-            // text → image
-            Set<String> pairs = new TreeSet<>();
-            for (CaptionedShapes.Example e : ex) pairs.add(e.pair());
-            List<String> queries = all.stream().filter(t -> pairs.stream().anyMatch(p -> t.contains(" " + p + " "))).toList();
-            List<CaptionedShapes.Example> gallery = new ArrayList<>(ex);
-            gallery.addAll(others);
-            float[][] gal = embedAll(clip, sub, shapes.images(sub, gallery), 500);
-            float[][] q = embedAllTexts(clip, sub, queries);
-            double[][] s2 = cosine(q, gal);
-            int hit = 0;
-            double chance = 0;
-            for (int i = 0; i < queries.size(); i++) {
-                String qi = queries.get(i);
-                CaptionedShapes.Example best = gallery.get(topK(s2[i], 1)[0]);
-                if (qi.contains(" " + best.pair() + " ")) hit++;
-                long same = gallery.stream().filter(g -> qi.contains(" " + g.pair() + " ")).count();
-                chance += same / (double) gallery.size();
-            }
-            int pairsTotal = CaptionedShapes.COLOURS.size() * CaptionedShapes.SHAPES.size();
-            return new ShapeRetrieval(pair / (double) ex.size(), 1.0 / pairsTotal, exact / (double) ex.size(), 1.0 / all.size(),
-                    hit / (double) queries.size(), chance / queries.size(), ex.size());
         }
     }
 
@@ -289,15 +212,15 @@ public final class ClipLesson {
             double train = steps * r.batch() / ((System.nanoTime() - t0) / 1e9);
             int n = nEmbed;
             NDArray imgs = FashionMnist.test().images(m, IntStream.range(0, n).toArray());
-            embedAll(model, m, imgs.get("0:" + Math.min(n, 100)), 500);
+            ClipScores.embedImages(model, m, imgs.get("0:" + Math.min(n, 100)), 500);
             t0 = System.nanoTime();
-            embedAll(model, m, imgs, 500);
+            ClipScores.embedImages(model, m, imgs, 500);
             double ips = n / ((System.nanoTime() - t0) / 1e9);
             List<String> caps = new ArrayList<>();
             Random rng = new Random(0);
             for (int i = 0; i < n; i++) caps.add(FashionCaptions.sample(i % 10, rng));
             t0 = System.nanoTime();
-            embedAllTexts(model, m, caps);
+            ClipScores.embedTexts(model, m, caps);
             double tps = n / ((System.nanoTime() - t0) / 1e9);
             Runtime rt = Runtime.getRuntime();
             return new Bench(c.name(), model.parameterCount(), r.batch(), train, ips, tps, peakRssMb(),

@@ -67,6 +67,16 @@ public class Clip extends Module {
                 Tokenizer.course().size(), 14, 64, 3, 4, 64);
     }
 
+    /**
+     * The text-to-image CLIP of notebooks 04–07: the course model's sizes with the vocabulary of
+     * {@link Tokenizer#textToImage()} (scene and Fashion captions) and a context of 20 tokens (the longest caption of
+     * either domain needs 17).
+     */
+    public static Config textToImage() {
+        return new Config("CLIP-t2i (28px RGB, ViT/7 4×64, text 3×64)", 28, 7, 3, 64, 4, 4,
+                Tokenizer.textToImage().size(), 20, 64, 3, 4, 64);
+    }
+
     /** A tiny configuration for tests and quick checks. */
     public static Config tiny(int vocab) {
         return new Config("CLIP-tiny", 8, 4, 3, 16, 1, 2, vocab, 12, 16, 2, 2, 8);

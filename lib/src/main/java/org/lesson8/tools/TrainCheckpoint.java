@@ -37,6 +37,8 @@ public final class TrainCheckpoint {
                     a -> TrainVit.soup(intArg(a, 0, 6000), intArg(a, 1, 4))),
             new Command("clip", "[steps=2500] [seconds] | bench [steps=10]",
                     "the CLIP of notebook 04 | its training and embedding throughput", TrainClip::run),
+            new Command("clipScenes", "[steps=4000] [seconds]",
+                    "the text-to-image CLIP on captioned scenes and Fashion captions (notebooks 04-07)", TrainClipScenes::run),
             new Command("imageGpt", "[steps=3000] [seconds] [bertSteps=steps] | bench | judge",
                     "the Image GPT of notebook 02 and its BERT twin | cached sampling speed | the ViT's verdict on completions",
                     TrainImageGpt::run),

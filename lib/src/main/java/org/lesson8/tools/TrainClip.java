@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedShapes;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.eval.ClipProbes;
 import org.lesson8.models.Clip;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;
@@ -55,15 +56,15 @@ public final class TrainClip {
                 }
                 if (step % 1000 == 0) {
                     ClipLesson.ZeroShotResult z = ClipLesson.evaluateFashion(model, m, test, 2000);
-                    ClipLesson.ShapeRetrieval h = ClipLesson.shapeRetrieval(model, m, shapes, 400, true);
+                    ClipProbes.ShapeRetrieval h = ClipProbes.shapes(model, m, shapes, 400, true);
                     System.out.printf("  zero-shot %.4f / ensemble %.4f (2000 test images); held-out i2t %.3f (chance %.3f), t2i %.3f (chance %.3f)%n",
                             z.singlePrompt(), z.ensemble(), h.imageToText(), h.imageToTextChance(), h.textToImage(), h.textToImageChance());
                 }
             });
             double secs = (System.nanoTime() - t0) / 1e9;
             ClipLesson.ZeroShotResult z = ClipLesson.evaluateFashion(model, m, test, 10000);
-            ClipLesson.ShapeRetrieval h = ClipLesson.shapeRetrieval(model, m, shapes, 1000, true);
-            ClipLesson.ShapeRetrieval seen = ClipLesson.shapeRetrieval(model, m, shapes, 1000, false);
+            ClipProbes.ShapeRetrieval h = ClipProbes.shapes(model, m, shapes, 1000, true);
+            ClipProbes.ShapeRetrieval seen = ClipProbes.shapes(model, m, shapes, 1000, false);
             Path file = dir.resolve("clip.safetensors");
             Checkpoint.save(model, file);
             log.writeCsv(dir.resolve("clip-log.csv"));

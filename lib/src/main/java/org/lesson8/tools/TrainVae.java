@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.eval.Reconstruction;
-import org.lesson8.models.LatentDiffusion;
 import org.lesson8.models.Vae;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;

@@ -27,7 +27,7 @@ public final class CheckpointInfo {
             .create();
 
     /** The description of one checkpoint; each names the command that made it. */
-    public sealed interface Info permits Vit, Clip, ImageGpt, Vae, Dit, DitPartial, CaptionJudge {
+    public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
     }
@@ -52,6 +52,17 @@ public final class CheckpointInfo {
                        double heldoutImageToTextChance, double heldoutExactCaptionTop1, double heldoutExactCaptionChance,
                        double heldoutTextToImageTop1, double heldoutTextToImageChance, double seenImageToTextTop1,
                        double seenTextToImageTop1, String command) implements Info {}
+
+    /**
+     * clip_scenes.json: the text-to-image CLIP (scenes + Fashion captions): zero-shot on Fashion-MNIST, image → text
+     * retrieval on test and held-out scenes (chance beside it), and attribute binding on two-object scenes.
+     */
+    public record ClipScenes(String model, String config, String recipe, long parameters, long seed, long scenesSeed,
+                             int steps, long trainSeconds, String threads, double finalScale, double zeroShotAccuracy,
+                             int zeroShotTestImages, double testImageToTextTop1, double heldoutImageToTextTop1,
+                             double imageToTextChance, int retrievalScenes, double testBindingColours,
+                             double testBindingOrder, double heldoutBindingColours, double heldoutBindingOrder,
+                             int bindingScenes, String command) implements Info {}
 
     /** image_gpt.json: the Image GPT of notebook 02, its palette, likelihood, probes, completions and sampling speed. */
     public record ImageGpt(String model, String config, long parameters, long seed, float[][] palette, String paletteNote,

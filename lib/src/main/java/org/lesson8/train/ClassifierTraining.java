@@ -1,7 +1,6 @@
 package org.lesson8.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import org.lesson8.data.Batches;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Classifier;

@@ -3,7 +3,9 @@ package org.lesson8.lessons;
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.Test;
 import org.lesson8.NdTest;
+import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.CaptionedShapes;
+import org.lesson8.data.SceneCaptions;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.Clip;
@@ -33,6 +35,22 @@ class ClipLessonTest extends NdTest {
             ClipLesson.train(c, data, regime, 4, Double.POSITIVE_INFINITY, log,
                     step -> assertTrue(c.logitScale.getFloat() <= Clip.MAX_LOG_SCALE + 1e-6, "t after step " + step));
             assertEquals(4, log.size());
+        }
+    }
+
+    @Test
+    void scenePairsMixBothDomainsFromTheTrainingSplitOnly() {
+        try (NDManager sub = m.newSubManager()) {
+            var pairs = ClipLesson.Pairs.withScenes(FashionMnist.train(), new CaptionedScenes(3), 5);
+            var b = pairs.next(sub, 4, 60);
+            assertEquals(new ai.djl.ndarray.types.Shape(64, 3, 28, 28), b.images().getShape());
+            for (int i = 0; i < 64; i++) assertEquals(i < 4, b.classes()[i] >= 0);
+            for (String c : b.captions().subList(4, 64)) {
+                assertFalse(CaptionedScenes.isHeldOut(SceneCaptions.parse(c)), "a held-out combination in training: " + c);
+            }
+            var again = ClipLesson.Pairs.withScenes(FashionMnist.train(), new CaptionedScenes(3), 5).next(sub, 4, 60);
+            assertEquals(b.captions(), again.captions());
+            assertArrayEquals(b.images().toFloatArray(), again.images().toFloatArray());
         }
     }
 }
