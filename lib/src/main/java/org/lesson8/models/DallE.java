@@ -111,7 +111,8 @@ public class DallE extends Module implements CausalDecoder {
 
     /**
      * The course's model: width 128, 4 blocks of 4 heads, 14 text positions (CLIP's context: the longest course
-     * caption needs 12), the grid and codebook of {@code dvae}; 63 positions in all.
+     * caption needs 12), the grid and codebook of {@code dvae}; 63 positions in all. With the course tokenizer's 60
+     * ids and the course dVAE: 0.88 M parameters.
      */
     public static Config course(int textTokens, Dvae.Config dvae) {
         return new Config("DALL·E-course (" + dvae.grid() + "×" + dvae.grid() + " tokens, K = " + dvae.codes() + ")",
