@@ -210,7 +210,10 @@ public class DallE extends Module implements CausalDecoder {
 
     // ---------------------------------------------------------------- forward
 
-    /** Input vectors (B, k, D) of input positions p0 … p0+k−1: [s ; E x] when {@code withStart}, else E x. */
+    /**
+     * Input vectors of ids x_from … x_{from+k−1} (B, k), which sit at input positions from+1 …: (B, k, D), or
+     * [s ; E x] (B, k+1, D) from input position 0 when {@code withStart} (then {@code from} is 0).
+     */
     NDArray inputs(NDArray tokens, int from, boolean withStart) {
         NDManager xm = tokens.getManager();
         long b = tokens.getShape().get(0), d = config.dim();
