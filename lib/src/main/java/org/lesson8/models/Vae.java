@@ -134,7 +134,7 @@ public class Vae extends Module {
      * Applies {@code f} to slices of at most {@link #CHUNK} examples and joins the results: a batch of 500 decoded at
      * once peaked at about 1.4 GB of native memory, in chunks of 64 the whole notebook stays under 0.7 GB.
      */
-    private static NDArray chunked(NDArray x, java.util.function.UnaryOperator<NDArray> f) {
+    static NDArray chunked(NDArray x, java.util.function.UnaryOperator<NDArray> f) {
         long b = x.getShape().get(0);
         if (b <= CHUNK) return f.apply(x);
         ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
