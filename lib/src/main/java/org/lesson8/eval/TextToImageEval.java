@@ -177,9 +177,12 @@ public final class TextToImageEval {
         return new TextToImageReport(name, rows, samples);
     }
 
+    /** What a judge read from N images: scene attributes and head labels (scenes) or classes (Fashion), and features. */
+    record Judgement(List<SceneAttributes> attributes, int[][] heads, int[] classes, double[][] features) {}
+
     /** One group's images and what the judges say of them. */
-    private record Measured(Group group, int prompts, boolean[] correct, double[] clip, List<SceneAttributes> truth, int[][] heads,
-                            List<String> captions, double diversity, double frechet, double seconds, TextToImageReport.Samples samples) {
+    record Measured(Group group, int prompts, boolean[] correct, double[] clip, List<SceneAttributes> truth, int[][] heads,
+                    List<String> captions, double diversity, double frechet, double seconds, TextToImageReport.Samples samples) {
         TextToImageReport.Row row(String name) {
             Map<String, Double> attributes = group.scenes() ? CaptionJudging.accuracy(truth, heads, captions).perAttribute() : noAttributes();
             return new TextToImageReport.Row(name, group.label, prompts, correct.length, share(correct), attributes, mean(clip),
@@ -189,15 +192,7 @@ public final class TextToImageEval {
 
     private static Measured measure(NDManager parent, String name, Generator generator, Group group, List<Prompt> ps, int s, long seed,
                                     Judges judges) {
-        int n = ps.size() * s;
-        List<String> captions = new ArrayList<>(n);
-        int[] promptOf = new int[n];
-        for (int p = 0; p < ps.size(); p++) {
-            for (int j = 0; j < s; j++) {
-                promptOf[captions.size()] = p;
-                captions.add(ps.get(p).caption());
-            }
-        }
+        List<String> captions = captions(ps, s);
         try (NDManager m = parent.newSubManager()) {
             long t0 = System.nanoTime();
             NDArray generated = generator.generate(m, captions, seed);
@@ -209,31 +204,55 @@ public final class TextToImageEval {
             for (Prompt p : ps) refs.add(PromptSet.real(m, p, 0, s));
             NDArray real = NDArrays.concat(new NDList(refs), 0);
             double[] clip = judges.clip() == null ? null : ClipScores.clipScore(judges.clip(), m, images, captions);
-            boolean[] correct = new boolean[n];
-            double[][] features, realFeatures;
-            List<SceneAttributes> truth = new ArrayList<>();
-            int[][] heads = null;
+            Judgement judged;
+            double[][] realFeatures;
             if (group.scenes()) {
                 CaptionJudging.Judged j = judges.scenes().judge(m, images);
-                for (int i = 0; i < n; i++) {
-                    correct[i] = CaptionJudging.captionCorrect(j.attributes().get(i), captions.get(i));
-                    truth.add(ps.get(promptOf[i]).scene());
-                }
-                heads = j.heads();
-                features = j.features();
+                judged = new Judgement(j.attributes(), j.heads(), null, j.features());
                 realFeatures = judges.scenes().judge(m, real).features();
             } else {
-                NDArray grey = shape.get(1) == 1 ? images : images.mean(new int[] {1}, true);
-                ClassJudge.Judged j = judges.fashion().judge(m, grey);
-                for (int i = 0; i < n; i++) correct[i] = j.predictions()[i] == ps.get(promptOf[i]).fashionClass();
-                features = j.features();
+                ClassJudge.Judged j = judges.fashion().judge(m, shape.get(1) == 1 ? images : images.mean(new int[] {1}, true));
+                judged = new Judgement(null, null, j.predictions(), j.features());
                 realFeatures = judges.fashion().judge(m, real).features();
             }
             TextToImageReport.Samples samples = new TextToImageReport.Samples(ps.stream().map(Prompt::caption).toList(), s,
                     (int) shape.get(1), pixels);
-            return new Measured(group, ps.size(), correct, clip, truth, heads, captions, diversity(features, realFeatures, promptOf, ps.size()),
-                    Frechet.distance(realFeatures, features), seconds, samples);
+            return score(group, ps, s, judged, realFeatures, clip, seconds, samples);
         }
+    }
+
+    /** Each prompt's caption {@code perPrompt} times in a row. */
+    static List<String> captions(List<Prompt> ps, int perPrompt) {
+        List<String> out = new ArrayList<>(ps.size() * perPrompt);
+        for (Prompt p : ps) for (int j = 0; j < perPrompt; j++) out.add(p.caption());
+        return out;
+    }
+
+    /**
+     * The arithmetic of one group: image i shows prompt {@code i / perPrompt}; it is correct when the judged scene
+     * agrees with its caption ({@link CaptionJudging#captionCorrect}) or the judged class is the prompt's class.
+     * {@code realFeatures} are the judge's features of as many real images, in the same layout.
+     */
+    static Measured score(Group group, List<Prompt> ps, int perPrompt, Judgement judged, double[][] realFeatures, double[] clip,
+                          double seconds, TextToImageReport.Samples samples) {
+        List<String> captions = captions(ps, perPrompt);
+        int n = captions.size();
+        int[] promptOf = new int[n];
+        boolean[] correct = new boolean[n];
+        List<SceneAttributes> truth = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Prompt p = ps.get(i / perPrompt);
+            promptOf[i] = i / perPrompt;
+            if (group.scenes()) {
+                correct[i] = CaptionJudging.captionCorrect(judged.attributes().get(i), captions.get(i));
+                truth.add(p.scene());
+            } else {
+                correct[i] = judged.classes()[i] == p.fashionClass();
+            }
+        }
+        return new Measured(group, ps.size(), correct, clip, truth, judged.heads(), captions,
+                diversity(judged.features(), realFeatures, promptOf, ps.size()), Frechet.distance(realFeatures, judged.features()),
+                seconds, samples);
     }
 
     /**
