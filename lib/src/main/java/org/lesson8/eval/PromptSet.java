@@ -90,6 +90,11 @@ public final class PromptSet {
         return mode == Mode.FAST ? small() : full();
     }
 
+    /** Images per prompt in an evaluation: 3 in FAST mode, 4 in the lecture, 8 in FULL. */
+    public static int samplesPerPrompt(Mode mode) {
+        return mode.pick(3, 4, 8);
+    }
+
     /** Any captions of the scene grammar or Fashion prompts, each put in its group by {@link #prompt}. */
     public static PromptSet of(String name, List<String> captions) {
         return new PromptSet(name, captions.stream().map(PromptSet::prompt).toList());

@@ -112,7 +112,9 @@ public final class TextToImageEval {
 
     /**
      * The floor: for each caption, the pixel mean of {@code count} real images of its ground truth (the draws that
-     * {@link #real()} would return for it with the same seed), the same image for every sample of a caption.
+     * {@link #real()} would return for it with the same seed), the same image for every sample of a caption. Its
+     * diversity is 0; scenes vary little between draws (position jitter, shade, noise), so their mean stays sharp
+     * and may well be judged correct: for scenes it is a floor of diversity more than of caption accuracy.
      */
     public static Generator meanImage(int count) {
         if (count < 1) throw new IllegalArgumentException("meanImage averages at least 1 real image per caption, not " + count);
