@@ -131,7 +131,13 @@ public final class PromptSet {
     public static Prompt prompt(String caption) {
         Integer c = caption == null ? null : FASHION_CLASS.get(caption.trim().toLowerCase());
         if (c != null) return new Prompt(Group.FASHION, caption, null, c);
-        SceneAttributes a = SceneCaptions.parse(caption);
+        SceneAttributes a;
+        try {
+            a = SceneCaptions.parse(caption);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "\n(or a Fashion caption of FashionCaptions, e.g. \""
+                    + FashionCaptions.prompt(7) + "\")", e);
+        }
         boolean heldOut = CaptionedScenes.isHeldOut(a);
         Group g = a.objects() == 1 ? (heldOut ? Group.ONE_HELD_OUT : Group.ONE_SEEN) : (heldOut ? Group.TWO_HELD_OUT : Group.TWO_SEEN);
         return new Prompt(g, caption, a, -1);

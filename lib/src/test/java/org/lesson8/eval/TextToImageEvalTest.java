@@ -60,6 +60,8 @@ class TextToImageEvalTest extends NdTest {
             }
             assertEquals(p, PromptSet.prompt(p.caption()), "prompt() puts a caption in the group it was drawn for");
         }
+        var e = assertThrows(IllegalArgumentException.class, () -> PromptSet.prompt("a photo of a sneaker"));
+        assertTrue(e.getMessage().contains("photo") && e.getMessage().contains("a photo of a sneaker."), e.getMessage());
     }
 
     @Test
