@@ -51,9 +51,9 @@ public final class CaptionJudging {
         this.judge = judge;
     }
 
-    /** The shipped judge (data/checkpoints/caption_judge.safetensors), its arrays in {@code m}. */
+    /** The shipped judge (data/checkpoints/caption_judge.safetensors, made by {@code ./course train judge}), in {@code m}. */
     public static CaptionJudging shipped(NDManager m) throws IOException {
-        return load(m, Course.home().resolve("data").resolve("checkpoints").resolve(CHECKPOINT));
+        return load(m, Course.checkpoint(CHECKPOINT));
     }
 
     public static CaptionJudging load(NDManager m, Path file) throws IOException {
