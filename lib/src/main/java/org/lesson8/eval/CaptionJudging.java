@@ -43,11 +43,7 @@ public final class CaptionJudging {
     private final CaptionJudge judge;
 
     public CaptionJudging(CaptionJudge judge) {
-        List<Integer> classes = judge.config.heads().stream().map(CaptionJudge.Head::classes).toList();
-        if (!classes.equals(SceneAttributes.CLASSES)) {
-            throw new IllegalArgumentException("this judge's heads have " + classes + " classes but scene attributes "
-                    + SceneAttributes.NAMES + " have " + SceneAttributes.CLASSES + ": use a judge built with CaptionJudge.scenes()");
-        }
+        SceneAttributes.requireHeads(judge.config.classes(), "this judge");
         this.judge = judge;
     }
 
