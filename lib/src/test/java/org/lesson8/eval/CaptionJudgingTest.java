@@ -7,6 +7,7 @@ import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.SceneAttributes;
 import org.lesson8.models.CaptionJudge;
+import org.lesson8.train.CheckpointInfo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,5 +85,9 @@ class CaptionJudgingTest extends NdTest {
             for (boolean b : ok) if (b) right++;
             assertTrue(right >= 19, right + " of 20 test scenes");
         }
+        CheckpointInfo.CaptionJudge info = CheckpointInfo.read(file.resolveSibling("caption_judge.json"), CheckpointInfo.CaptionJudge.class);
+        assertTrue(info.heldOut().captionCorrect() >= 0.98, "recorded held-out caption accuracy " + info.heldOut());
+        assertEquals(2000, info.heldOut().scenes());
+        assertEquals(SceneAttributes.NAMES, List.copyOf(info.heldOut().perAttribute().keySet()));
     }
 }
