@@ -299,9 +299,12 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
 
     /** Classifier-free-guidance dropout: each caption becomes the empty caption with probability captionDropout. */
     public Text dropCaptions(Text text, Random rng) {
-        boolean[] drop = new boolean[(int) text.batch()];
-        for (int i = 0; i < drop.length; i++) drop[i] = rng.nextDouble() < config.captionDropout();
-        NDArray d = text.ids().getManager().create(drop, new Shape(drop.length, 1));
+        Shape shape = text.ids().getShape();
+        boolean[] drop = new boolean[(int) shape.size()];
+        for (int i = 0; i < text.batch(); i++) {
+            if (rng.nextDouble() < config.captionDropout()) java.util.Arrays.fill(drop, (int) (i * shape.get(1)), (int) ((i + 1) * shape.get(1)), true);
+        }
+        NDArray d = text.ids().getManager().create(drop, shape);
         Text e = text.empty();
         return new Text(NDArrays.where(d, e.ids(), text.ids()), NDArrays.where(d, e.mask(), text.mask()),
                 text.inpaintImage(), text.inpaintMask());
