@@ -3,6 +3,7 @@ package org.lesson8.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.diffusion.ClassifierFreeGuidance;
@@ -52,8 +53,8 @@ import java.util.Random;
  * token row is learned, and its feature is read at {@code <end>}. Each attention layer projects the text tokens to
  * keys and values of its own and puts them in front of the patches' own ({@link CrossAttention} with {@code withSelf});
  * pads are hidden there. The vector c drives adaLN-Zero, the transformer counterpart of the scale-shift GroupNorm of
- * GLIDE's residual blocks. Output: ε only, a fixed variance (sample with {@code Variance.FIXED_SMALL}); GLIDE's base
- * model also learns Σ. With probability {@code captionDropout} (0.2) a caption is replaced by the empty caption
+ * GLIDE's residual blocks. Output: ε only, for a fixed variance: GLIDE's process with Σ = β̃ is
+ * {@code GaussianDiffusion.cosine(1000, Variance.FIXED_SMALL)} (its base model also learns Σ). With probability {@code captionDropout} (0.2) a caption is replaced by the empty caption
  * ({@code <start><end>}), which makes {@link #guidance classifier-free guidance} possible.
  * <p><b>Inpainting</b> ({@link Config#inpaint}): the network also sees [image·mask ; mask] (mask 1 = known pixel),
  * GLIDE's fine-tuned editing model; a condition without them means nothing is known. Sampling pastes the known region
@@ -157,16 +158,12 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
 
         /** The empty caption {@code <start><end>} for every row (the null condition); any inpainting input is kept. */
         public Text empty() {
-            long b = batch(), s = ids.getShape().get(1);
-            long[] e = new long[(int) (b * s)];
-            float[] m = new float[e.length];
-            for (int i = 0; i < b; i++) {
-                e[(int) (i * s)] = Tokenizer.START_ID;
-                e[(int) (i * s + 1)] = Tokenizer.END_ID;
-                m[(int) (i * s)] = m[(int) (i * s + 1)] = 1f;
-            }
-            NDManager mm = ids.getManager();
-            return new Text(mm.create(e, ids.getShape()), mm.create(m, ids.getShape()), inpaintImage, inpaintMask);
+            NDArray e = ids.zerosLike();
+            e.set(new NDIndex(":, 0"), Tokenizer.START_ID);
+            e.set(new NDIndex(":, 1"), Tokenizer.END_ID);
+            NDArray real = mask.zerosLike();
+            real.set(new NDIndex(":, :2"), 1);
+            return new Text(e, real, inpaintImage, inpaintMask);
         }
 
         /** This batch followed by {@code other} along the batch axis. */
