@@ -239,7 +239,7 @@ public class UnClipPrior extends Module {
     public static NDArray keepCloser(NDArray first, NDArray second, NDArray text) {
         NDArray a = first.mul(text).sum(new int[] {1}, true);
         NDArray b = second.mul(text).sum(new int[] {1}, true);
-        return NDArrays.where(a.gte(b), first, second);
+        return NDArrays.where(a.gte(b).broadcast(first.getShape()), first, second);
     }
 
     private void check(NDArray xt, NDArray t, Caption c) {
