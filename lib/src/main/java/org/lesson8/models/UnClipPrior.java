@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The unCLIP diffusion prior (Ramesh et al. 2022, §2.2): from a caption y to a CLIP <em>image</em> embedding z_i, given y's CLIP text
- * embedding z_t.
+ * The unCLIP diffusion prior (Ramesh et al. 2022, §2.2): from a caption y and its CLIP text embedding z_t to a CLIP
+ * <em>image</em> embedding z_i.
  * "We train a decoder-only Transformer with a causal attention mask on a sequence consisting of, in order: the encoded
  * text, the CLIP text embedding, an embedding for the diffusion timestep, the noised CLIP image embedding, and a final
  * embedding whose output from the Transformer is used to predict the unnoised CLIP image embedding."
@@ -46,7 +46,7 @@ import java.util.Random;
  * as the paper's "encoded text"; pad positions are zeroed. The diffusion runs on x_0 = √E · z_i (lucidrains'
  * {@code image_embed_scale}), so that each coordinate has about unit variance like the noise; samples are divided back
  * and renormalised to unit length. The prior is an x_0-predictor; the shared samplers read ε, so {@link #epsilon}
- * converts, ε = (x_t/√ᾱ_t − x̂_0) / √(1/ᾱ_t − 1), which {@link GaussianDiffusion#predict} inverts exactly;
+ * converts, ε = (x_t/√ᾱ_t − x̂_0) / √(1/ᾱ_t − 1), which {@link GaussianDiffusion#predict} inverts (up to rounding);
  * {@link #sample} runs DDIM (η = 0) on a respaced process. Guidance drops the text: with probability
  * {@code textDropout} (10%) the caption tokens and the text embedding are set to zero ({@link #dropText}); a Linear
  * maps zeros to its bias, so the null caption is a learned token in effect. {@link #sampleBestOfTwo} draws two
@@ -54,7 +54,7 @@ import java.util.Random;
  * <p>Known differences from lucidrains/DALLE2-pytorch: learned absolute positions instead of a relative position
  * bias; zeros instead of separate learned null tokens (a learned null in effect, see above), and pads are zero tokens
  * the attention still sees (our causal block has no padding mask) where lucidrains swaps in learned pad tokens; no
- * self-conditioning; DDIM with η = 0 where the paper samples 64 strided steps with analytic variance.
+ * self-conditioning; DDIM with η = 0 on a few strided steps (the paper uses 64 strided steps).
  */
 public class UnClipPrior extends Module {
     /** A prior configuration: CLIP's embedding width, text width and context; the transformer; the text dropout. */
