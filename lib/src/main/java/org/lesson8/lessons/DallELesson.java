@@ -8,7 +8,9 @@ import ai.djl.ndarray.types.Shape;
 import org.lesson8.course.Interruption;
 import org.lesson8.data.Batches;
 import org.lesson8.data.CaptionedScenes;
+import org.lesson8.data.FashionCaptions;
 import org.lesson8.data.FashionMnist;
+import org.lesson8.data.SceneCaptions;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.DallE;
 import org.lesson8.models.Dvae;
@@ -20,6 +22,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * Notebook 05 (DALL·E): the two training stages on the text-to-image data (captioned scenes and Fashion-MNIST with
@@ -72,14 +76,14 @@ public final class DallELesson {
             int nScenes = n / 2;
             int[] idx = new int[n - nScenes];
             for (int i = 0; i < idx.length; i++) idx[i] = rng.nextInt(fashion.size);
-            List<CaptionedScenes.Scene> drawn = java.util.stream.IntStream.range(0, nScenes)
+            List<CaptionedScenes.Scene> drawn = IntStream.range(0, nScenes)
                     .mapToObj(i -> scenes.scene(split, rng.nextInt(1 << 30))).toList();
             return CaptionedScenes.images(m, drawn).concat(Dvae.rgb(fashion.images(m, idx)), 0);
         }
 
         /** The first {@code n} scenes of the split followed by the first {@code n} Fashion images: (2n, 3, 28, 28). */
         public NDArray first(NDManager m, int n) {
-            int[] idx = java.util.stream.IntStream.range(0, Math.min(n, fashion.size)).toArray();
+            int[] idx = IntStream.range(0, Math.min(n, fashion.size)).toArray();
             return CaptionedScenes.images(m, scenes.scenes(split, n)).concat(Dvae.rgb(fashion.images(m, idx)), 0);
         }
     }
@@ -186,13 +190,13 @@ public final class DallELesson {
                     if (i < nScenes) {
                         CaptionedScenes.Scene s = images.scenes().scene(images.split(), i);
                         img = s.image();
-                        captions[i] = phrasings(s.caption(), () -> org.lesson8.data.SceneCaptions.sample(s.attributes(), rng), phrasings);
+                        captions[i] = phrasings(s.caption(), () -> SceneCaptions.sample(s.attributes(), rng), phrasings);
                     } else {
                         int f = i - nScenes, label = images.fashion().label(f);
                         float[] grey = images.fashion().image(f);
                         img = new float[3 * grey.length];
                         for (int c = 0; c < 3; c++) System.arraycopy(grey, 0, img, c * grey.length, grey.length);
-                        captions[i] = phrasings(null, () -> org.lesson8.data.FashionCaptions.sample(label, rng), phrasings);
+                        captions[i] = phrasings(null, () -> FashionCaptions.sample(label, rng), phrasings);
                     }
                     System.arraycopy(img, 0, v, j * img.length, img.length);
                 }
@@ -204,7 +208,7 @@ public final class DallELesson {
         return new CodeTable(tokens, codes, captions);
     }
 
-    private static String[] phrasings(String first, java.util.function.Supplier<String> more, int n) {
+    private static String[] phrasings(String first, Supplier<String> more, int n) {
         String[] out = new String[n];
         for (int i = 0; i < n; i++) out[i] = i == 0 && first != null ? first : more.get();
         return out;

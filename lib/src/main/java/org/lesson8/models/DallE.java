@@ -115,7 +115,7 @@ public class DallE extends Module implements CausalDecoder {
     /**
      * The course's model: width 128, 4 blocks of 4 heads, {@link #courseTextLength()} = 16 text positions, the grid
      * and codebook of {@code dvae}; 65 positions in all. With the 70 ids of {@code Tokenizer.textToImage()} and the
-     * course dVAE: 0.89 M parameters.
+     * course dVAE: 0.88 M parameters.
      */
     public static Config course(int textTokens, Dvae.Config dvae) {
         return new Config("DALL·E-course (" + dvae.grid() + "×" + dvae.grid() + " tokens, K = " + dvae.codes() + ")",
