@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.lesson8.data.FashionCaptions;
+import org.lesson8.data.SceneCaptions;
+import org.lesson8.data.Tokenizer;
 import org.lesson8.decoding.CausalDecoder;
 import org.lesson8.decoding.DecoderCache;
 import org.lesson8.decoding.Sampler;
@@ -110,13 +113,23 @@ public class DallE extends Module implements CausalDecoder {
     }
 
     /**
-     * The course's model: width 128, 4 blocks of 4 heads, 14 text positions (CLIP's context: the longest course
-     * caption needs 12), the grid and codebook of {@code dvae}; 63 positions in all. With the course tokenizer's 60
-     * ids and the course dVAE: 0.88 M parameters.
+     * The course's model: width 128, 4 blocks of 4 heads, {@link #courseTextLength()} = 16 text positions, the grid
+     * and codebook of {@code dvae}; 65 positions in all. With the 70 ids of {@code Tokenizer.textToImage()} and the
+     * course dVAE: 0.88 M parameters.
      */
     public static Config course(int textTokens, Dvae.Config dvae) {
         return new Config("DALL·E-course (" + dvae.grid() + "×" + dvae.grid() + " tokens, K = " + dvae.codes() + ")",
-                textTokens, 14, dvae.grid(), dvae.codes(), 128, 4, 4, 512);
+                textTokens, courseTextLength(), dvae.grid(), dvae.codes(), 128, 4, 4, 512);
+    }
+
+    /**
+     * Text positions of the course model: the longest caption of either text-to-image domain with {@code <start>} and
+     * {@code <end>}. Scene captions have up to 14 words ("a picture of a red circle to the left of a green square."),
+     * Fashion captions up to 11, so 16.
+     */
+    public static int courseTextLength() {
+        int fashion = FashionCaptions.allCaptions().stream().mapToInt(c -> Tokenizer.split(c).size()).max().orElseThrow();
+        return Math.max(SceneCaptions.MAX_WORDS, fashion) + 2;
     }
 
     /** Cross-entropy of the text and the image positions (means over their positions) and the weighted loss. */

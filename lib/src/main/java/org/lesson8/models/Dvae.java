@@ -148,8 +148,11 @@ public class Dvae extends Module {
         }
     }
 
-    /** Per-image reconstruction NLL (nats, summed over pixels), KL to the uniform prior (summed over cells), batch loss. */
-    public record Losses(NDArray reconstruction, NDArray kl, NDArray loss) {}
+    /**
+     * Per-image reconstruction NLL (nats, summed over pixels), KL to the uniform prior (summed over cells), batch loss,
+     * and the encoder's logits (B, K, G, G) they came from (e.g. for the codebook usage of a training batch).
+     */
+    public record Losses(NDArray reconstruction, NDArray kl, NDArray loss, NDArray logits) {}
 
     /** x + conv1×1(ReLU(conv3×3(ReLU(x)))). */
     static final class ResBlock extends Module {
@@ -253,7 +256,7 @@ public class Dvae extends Module {
         NDArray z = GumbelSoftmax.sample(logits, 1, tau, false, rng);
         NDArray rec = bernoulliNll(decoderLogits(z), images);
         NDArray kl = klToUniform(logits);
-        return new Losses(rec, kl, rec.add(Nd.mul(kl, beta)).mean());
+        return new Losses(rec, kl, rec.add(Nd.mul(kl, beta)).mean(), logits);
     }
 
     /** −log p(x | x̂) of a Bernoulli with logits x̂, summed over pixels: (B,). Stable form max(l, 0) − l·x + log(1 + e^{−|l|}). */

@@ -49,7 +49,11 @@ public final class TrainCheckpoint {
                     "judges the shipped DiT's samples with the shipped ViT into dit-quality.csv", TrainDitEval::run),
             new Command("judge", "[steps=1500] [seconds]",
                     "the caption judge of the captioned scenes (notebooks 05-07), measured on held-out and test scenes",
-                    TrainJudge::run));
+                    TrainJudge::run),
+            new Command("dvae", "[steps=3000] [seconds]",
+                    "the discrete VAE of notebook 05 on scenes and Fashion-MNIST (DALL·E stage 1)", TrainDallE::dvae),
+            new Command("dalle", "[steps=3000] [seconds]",
+                    "the DALL·E transformer of notebook 05 on the shipped dVAE's tokens of captioned images", TrainDallE::dalle));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
     static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");

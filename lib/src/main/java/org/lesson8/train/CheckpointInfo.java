@@ -27,7 +27,7 @@ public final class CheckpointInfo {
             .create();
 
     /** The description of one checkpoint; each names the command that made it. */
-    public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge {
+    public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge, Dvae, DallE {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
     }
@@ -112,6 +112,29 @@ public final class CheckpointInfo {
         /** Caption-level shares judged correct (all, one-object, two-object scenes) and per-attribute accuracies. */
         public record Measured(int scenes, double captionCorrect, double oneObjectCaptionCorrect, double twoObjectCaptionCorrect,
                                java.util.Map<String, Double> perAttribute) {}
+    }
+
+    /**
+     * dvae.json: stage 1 of notebook 05, trained on scenes and Fashion-MNIST; reconstruction error per sub-pixel
+     * (values in [0, 1]) and codebook usage measured on test scenes and Fashion-MNIST test images.
+     */
+    public record Dvae(String model, String config, String recipe, String anneal, long parameters, long seed,
+                       long scenesSeed, int steps, long trainSeconds, String threads, Measured testScenes,
+                       Measured testFashion, String command) implements Info {
+        /** decode(encode(x)) against x: Bernoulli NLL and squared error per sub-pixel; perplexity and dead codes of the tokens. */
+        public record Measured(int images, double bcePerPixel, double msePerPixel, double perplexity, int deadCodes) {}
+    }
+
+    /**
+     * dalle.json: stage 2 of notebook 05 on the shipped dVAE's tokens: the training table, the final training
+     * losses (mean of the last 100 steps) and the cross-entropies of pairs never trained on (nats per token).
+     */
+    public record DallE(String model, String config, String recipe, long parameters, long seed, long scenesSeed,
+                        String dvae, int tableScenes, int tableFashion, int phrasings, int steps, long trainSeconds,
+                        String threads, double finalTextLoss, double finalImageLoss, Nll testScenes, Nll testFashion,
+                        Nll heldOutScenes, String command) implements Info {
+        /** Mean cross-entropy of the caption and of the image tokens over {@code pairs} (caption, codes) pairs. */
+        public record Nll(int pairs, double text, double image) {}
     }
 
     /** The JSON text of {@code info}, as written into the file. */

@@ -19,6 +19,9 @@ class TrainCheckpointTest {
             assertSame(c, TrainCheckpoint.find(c.name()).orElseThrow());
         }
         assertTrue(TrainCheckpoint.find("vitMore2").isEmpty());
+        for (String name : new String[] {"dvae", "dalle"}) {
+            assertTrue(TrainCheckpoint.find(name).isPresent(), "notebook 05's command " + name + " is in the table");
+        }
     }
 
     @Test

@@ -96,6 +96,20 @@ class CheckpointInfoTest {
     }
 
     @Test
+    void readsTheShippedDvaeAndDallEWithTheirNestedFigures() throws IOException {
+        CheckpointInfo.Dvae v = CheckpointInfo.read(shipped("dvae.json"), CheckpointInfo.Dvae.class);
+        assertEquals(1000, v.testScenes().images());
+        assertTrue(v.testFashion().perplexity() > 1 && v.testFashion().deadCodes() < 256, v.testFashion().toString());
+        assertTrue(v.command().startsWith("./course train dvae "), v.command());
+        assertEquals(v, roundTrip(v, CheckpointInfo.Dvae.class));
+        CheckpointInfo.DallE d = CheckpointInfo.read(shipped("dalle.json"), CheckpointInfo.DallE.class);
+        assertEquals("dvae.safetensors", d.dvae());
+        assertEquals(1000, d.heldOutScenes().pairs());
+        assertTrue(d.testScenes().image() > 0 && d.testScenes().image() < Math.log(256), d.testScenes().toString());
+        assertEquals(d, roundTrip(d, CheckpointInfo.DallE.class));
+    }
+
+    @Test
     void writesSnakeCaseFieldsInRecordOrderAndUnescapedCommands(@TempDir Path dir) throws IOException {
         var p = new CheckpointInfo.DitPartial(500, 9000, 341, "./course train dit 9000 && echo <done>");
         Path f = dir.resolve("dit-partial.json");
