@@ -37,6 +37,18 @@ public record SceneAttributes(int objects, int colour1, int shape1, int colour2,
         }
     }
 
+    /**
+     * Refuses a classifier whose heads do not have one class count per attribute, in the order of {@link #NAMES}.
+     *
+     * @param what the classifier, as the message should name it
+     */
+    public static void requireHeads(List<Integer> classes, String what) {
+        if (!classes.equals(CLASSES)) {
+            throw new IllegalArgumentException(what + " has heads of " + classes + " classes, but scene attributes " + NAMES
+                    + " have " + CLASSES + ": build it with CaptionJudge.scenes()");
+        }
+    }
+
     /** One object. */
     public static SceneAttributes one(int colour, int shape, int size, int position) {
         return new SceneAttributes(1, colour, shape, -1, -1, -1, size, position);

@@ -18,7 +18,8 @@ public final class Samplers {
 
     /**
      * Called after each sampling step with the new sample x_{t−1} and the model's x̂_0. The arrays are closed
-     * when the step ends: copy what you keep ({@code toFloatArray()}, or {@code NDScope.unregister(a)}).
+     * when the step ends: copy what you keep ({@code toFloatArray()}, or {@code NDScope.unregister(a)}). {@code sample} is
+     * the sampler's own x_{t−1}: a callback may change it in place ({@link Inpainting} pastes the known region back).
      */
     @FunctionalInterface
     public interface StepCallback {

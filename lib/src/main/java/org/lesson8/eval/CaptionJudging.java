@@ -43,17 +43,13 @@ public final class CaptionJudging {
     private final CaptionJudge judge;
 
     public CaptionJudging(CaptionJudge judge) {
-        List<Integer> classes = judge.config.heads().stream().map(CaptionJudge.Head::classes).toList();
-        if (!classes.equals(SceneAttributes.CLASSES)) {
-            throw new IllegalArgumentException("this judge's heads have " + classes + " classes but scene attributes "
-                    + SceneAttributes.NAMES + " have " + SceneAttributes.CLASSES + ": use a judge built with CaptionJudge.scenes()");
-        }
+        SceneAttributes.requireHeads(judge.config.classes(), "this judge");
         this.judge = judge;
     }
 
-    /** The shipped judge (data/checkpoints/caption_judge.safetensors), its arrays in {@code m}. */
+    /** The shipped judge (data/checkpoints/caption_judge.safetensors, made by {@code ./course train judge}), in {@code m}. */
     public static CaptionJudging shipped(NDManager m) throws IOException {
-        return load(m, Course.home().resolve("data").resolve("checkpoints").resolve(CHECKPOINT));
+        return load(m, Course.checkpoint(CHECKPOINT));
     }
 
     public static CaptionJudging load(NDManager m, Path file) throws IOException {

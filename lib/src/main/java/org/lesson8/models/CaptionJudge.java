@@ -19,18 +19,20 @@ import java.util.Random;
  * (number of objects; first object's colour and shape; second object's colour and shape; axis of the relation; size
  * and position of a single object). It is the <b>measuring instrument</b> of the text-to-image notebooks, not a model
  * under test: it is trained on every combination, the held-out ones included, so that it can tell whether a
- * generated image shows what its caption asks for, just as an Inception network scores samples for FID.
+ * generated image shows what its caption asks for, as an Inception network does for the Inception score and FID;
+ * its feature is where Fréchet distances of scenes are measured.
  * <pre>
  *   image (B, 3, S, S) → conv3×3(w) → ReLU → conv3×3(w) → ReLU → maxpool 2
  *                      → conv3×3(2w) → ReLU → maxpool 2 → conv3×3(2w) → ReLU
  *                      → flatten → Linear(hidden) → ReLU = feature (B, hidden)
- *                      → one Linear per head, side by side: logits (B, classes of the head) per head
+ *                      → Linear(Σ classes), split into logits (B, classes of the head) per head
  * </pre>
  * The loss sums, per image, the cross-entropies of the heads that apply to it (a label of −1 marks a head that does
  * not: the second object of a one-object scene, the size of a two-object one) and averages over the batch.
- * <p>Known differences from {@link SmallCnn}, whose two-stage layout it follows (no paper prescribes a judge): a second
- * convolution per stage, padding that keeps the size, and no global pooling, so that where an object lies survives to
- * the fully connected layer; several heads instead of one.
+ * <p>Known differences from {@link SmallCnn}, whose layout it follows (no paper prescribes a judge): RGB input; two
+ * more convolutions, one at full resolution before the first pooling (small shapes are only ~8 pixels wide) and one on
+ * the 7×7 grid; the feature is the flattened grid, not a global pool, so that where an object lies survives to the
+ * fully connected layer; several heads instead of one.
  */
 public class CaptionJudge extends Module {
     /** One attribute read from the image: its name and its number of classes. */
@@ -43,6 +45,11 @@ public class CaptionJudge extends Module {
                 throw new IllegalArgumentException("the judge pools twice by 2, so the image size must be a multiple of 4, got " + imageSize);
             }
             heads = List.copyOf(heads);
+        }
+
+        /** The number of classes of each head, in order. */
+        public List<Integer> classes() {
+            return heads.stream().map(Head::classes).toList();
         }
 
         public int outputs() {

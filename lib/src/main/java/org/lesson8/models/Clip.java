@@ -111,12 +111,22 @@ public class Clip extends Module {
 
         /** Unnormalised image features (B, E). Grey images (B, 1, H, W) are replicated to RGB. */
         public NDArray forward(NDArray images) {
+            return encode(tokens(images));
+        }
+
+        /** The tokens entering the encoder: [CLS; patch embeddings] + E_pos, (B, N+1, W), before {@code ln_pre}. */
+        public NDArray tokens(NDArray images) {
             NDArray x = images;
             if (x.getShape().dimension() == 4 && x.getShape().get(1) == 1 && config.channels() == 3) {
                 x = x.concat(x, 1).concat(x, 1);
             }
             NDArray patches = patchEmbed.forward(x);
-            NDArray z = lnPre.forward(pos.forward(PatchEmbedding.prependToken(patches, classEmbedding), 0));
+            return pos.forward(PatchEmbedding.prependToken(patches, classEmbedding), 0);
+        }
+
+        /** ln_pre → blocks → LN(CLS) · W_i: tokens (B, N+1, W) → unnormalised features (B, E). */
+        public NDArray encode(NDArray tokens) {
+            NDArray z = lnPre.forward(tokens);
             for (TransformerBlock b : blocks) z = b.forward(z, false, false).out();
             return lnPost.forward(z.get(":, 0, :")).matMul(proj);
         }

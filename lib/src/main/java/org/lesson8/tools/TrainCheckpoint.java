@@ -47,7 +47,7 @@ public final class TrainCheckpoint {
             new Command("dit", "[steps=9000] [seconds]", "the DiT of notebook 03 on the shipped VAE's latents", TrainDit::run),
             new Command("ditEval", "[perClass=100] [steps=50]",
                     "judges the shipped DiT's samples with the shipped ViT into dit-quality.csv", TrainDitEval::run),
-            new Command("judge", "[steps=4000] [seconds]",
+            new Command("judge", "[steps=1500] [seconds]",
                     "the caption judge of the captioned scenes (notebooks 05-07), measured on held-out and test scenes",
                     TrainJudge::run),
             new Command("dvae", "[steps=3000] [seconds]",

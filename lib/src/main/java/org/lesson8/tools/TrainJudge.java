@@ -29,7 +29,7 @@ public final class TrainJudge {
     public static final int EVAL_SCENES = 2000;
 
     public static void run(String[] args) throws Exception {
-        int steps = TrainCheckpoint.intArg(args, 0, 4000);
+        int steps = TrainCheckpoint.intArg(args, 0, 1500);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         Seeds.seed(SEED);
         Path dir = Course.home().resolve("data").resolve("checkpoints");

@@ -2,6 +2,7 @@ package org.lesson8.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.SceneAttributes;
 import org.lesson8.models.CaptionJudge;
@@ -28,17 +29,13 @@ public final class JudgeTraining {
         int k = SceneAttributes.NAMES.size();
         int[] v = new int[scenes.size() * k];
         for (int i = 0; i < scenes.size(); i++) System.arraycopy(scenes.get(i).attributes().labels(), 0, v, i * k, k);
-        return m.create(v, new ai.djl.ndarray.types.Shape(scenes.size(), k));
+        return m.create(v, new Shape(scenes.size(), k));
     }
 
     /** Trains for {@code steps} steps or until {@code seconds} pass; logs loss and the share of applicable heads right. */
     public static TrainLoop train(CaptionJudge judge, CaptionedScenes scenes, Recipe recipe, int steps, double seconds,
                                   MetricsLog log, IntConsumer onStep) {
-        List<Integer> classes = judge.config.heads().stream().map(CaptionJudge.Head::classes).toList();
-        if (!classes.equals(SceneAttributes.CLASSES)) {
-            throw new IllegalArgumentException("the judge's heads have " + classes + " classes, the scenes' attributes "
-                    + SceneAttributes.NAMES + " have " + SceneAttributes.CLASSES + ": build it with CaptionJudge.scenes()");
-        }
+        SceneAttributes.requireHeads(judge.config.classes(), "the judge");
         TrainLoop loop = recipe.loop(judge, steps, log);
         loop.runFor(seconds, steps, (sub, step, metrics) -> {
             List<CaptionedScenes.Scene> batch = new ArrayList<>(recipe.batch());

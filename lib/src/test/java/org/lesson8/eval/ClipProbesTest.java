@@ -7,7 +7,10 @@ import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.SceneAttributes;
 import org.lesson8.data.SceneCaptions;
 import org.lesson8.data.Tokenizer;
+import org.lesson8.course.Course;
 import org.lesson8.models.Clip;
+import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
 
 import java.util.HashSet;
 import java.util.List;
@@ -50,6 +53,21 @@ class ClipProbesTest extends NdTest {
             List<CaptionedScenes.Scene> one = new CaptionedScenes(1).scenes(CaptionedScenes.Split.HELD_OUT_ONE, 5);
             var e = assertThrows(IllegalArgumentException.class, () -> ClipProbes.binding(clip, sub, one));
             assertTrue(e.getMessage().contains("two-object"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theShippedSceneClipRetrievesAndBindsHeldOutScenesFarAboveChance() throws Exception {
+        try (NDManager sub = m.newSubManager()) {
+            Clip clip = new Clip(sub, Clip.textToImage(), Tokenizer.textToImage(), 0);
+            Checkpoint.load(clip, Course.checkpoint("clip_scenes.safetensors"));
+            var held = new CaptionedScenes(7).scenes(CaptionedScenes.Split.HELD_OUT, 200);
+            ClipProbes.SceneRetrieval r = ClipProbes.scenes(clip, sub, held);
+            assertTrue(r.imageToText() > 100 * r.chance(), "held-out retrieval " + r.imageToText() + " vs chance " + r.chance());
+            ClipProbes.Binding b = ClipProbes.binding(clip, sub, held);
+            assertTrue(b.colours() > 0.9 && b.order() > 0.9, "binding " + b);
+            var info = CheckpointInfo.read(Course.checkpoint("clip_scenes.json"), CheckpointInfo.ClipScenes.class);
+            assertEquals("./course train clipScenes " + info.steps(), info.command());
         }
     }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lesson8.NdTest;
 import org.lesson8.course.Course;
+import org.lesson8.models.CaptionJudge;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.Clip;
 import org.lesson8.models.DallE;
@@ -34,16 +35,18 @@ class ShippedCheckpointsTest extends NdTest {
             case "vae" -> new Vae(m, Vae.fashion(), 0);
             case "dit" -> new Dit(m, Dit.fashion(), 0);
             case "clip" -> new Clip(m, Clip.course(), 0);
+            case "clip_scenes" -> new Clip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             case "image_gpt" -> new ImageGpt(m, ImageGpt.fashion(), 0);
             case "image_gpt_bert" -> new ImageGpt(m, ImageGpt.fashion().withObjective(ImageGpt.Objective.BERT), 0);
             case "dvae" -> new Dvae(m, Dvae.course(), 0);
             case "dalle" -> new DallE(m, DallE.course(Tokenizer.textToImage().size(), Dvae.course()), 0);
+            case "caption_judge" -> new CaptionJudge(m, CaptionJudge.scenes(), 0);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "dvae", "dalle"})
+    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "dvae", "dalle"})
     void loadsWithNothingMissingOrExtra(String name) throws Exception {
         try (NDManager sub = m.newSubManager()) {
             Module model = model(sub, name);
