@@ -49,7 +49,13 @@ public final class TrainCheckpoint {
                     "judges the shipped DiT's samples with the shipped ViT into dit-quality.csv", TrainDitEval::run),
             new Command("judge", "[steps=1500] [seconds]",
                     "the caption judge of the captioned scenes (notebooks 05-07), measured on held-out and test scenes",
-                    TrainJudge::run));
+                    TrainJudge::run),
+            new Command("glide", "[steps=3000] [seconds]",
+                    "the GLIDE of notebook 06 on scenes and Fashion captions, its samples judged at guidance 0, 1, 3", TrainGlide::base),
+            new Command("noisedClip", "[steps=1000]",
+                    "GLIDE's noised CLIP, fine-tuned from clip_scenes on noised pairs (CLIP guidance in notebook 06)", TrainGlide::noisedClip),
+            new Command("glideInpaint", "[steps=800]",
+                    "GLIDE's inpainting model, fine-tuned from glide on random rectangular masks", TrainGlide::inpainting));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
     static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");
