@@ -185,7 +185,7 @@ public final class GlideLesson {
         NDArray x = Samplers.ddim(d, guided, xT, text, 0, null, true,
                 Inpainting.pasteKnown(d, x0, keep, NoiseSource.seeded(rng), null));
         // the last step pasted x_0 itself; taking the known pixels from the input avoids the rounding of [−1, 1] ↔ [0, 1]
-        return NDArrays.where(keep.eq(1), images, toUnit(x));
+        return NDArrays.where(keep.eq(1).broadcast(images.getShape()), images, toUnit(x));
     }
 
     private static Shape imageShape(Glide model, int n) {
@@ -273,7 +273,7 @@ public final class GlideLesson {
 
     /**
      * The first {@code n} two-object horizontal scenes of a split, each with a new colour for its right-hand object
-     * (the next colour that does not make a held-out combination): erase the right half and refill it from the caption.
+     * (the next colour that is not the left object's and makes no held-out combination): erase the right half and refill it from the caption.
      */
     public static List<Edit> recolourRight(CaptionedScenes scenes, CaptionedScenes.Split split, int n) {
         List<Edit> out = new ArrayList<>();
@@ -283,8 +283,9 @@ public final class GlideLesson {
             SceneAttributes a = sc.attributes();
             if (a.objects() != 2 || a.axis() != SceneAttributes.HORIZONTAL) continue;
             for (int k = 1; k < colours; k++) {
-                SceneAttributes b = new SceneAttributes(2, a.colour1(), a.shape1(), (a.colour2() + k) % colours, a.shape2(),
-                        a.axis(), a.size(), a.position());
+                int colour = (a.colour2() + k) % colours;
+                if (colour == a.colour1()) continue;   // the two objects of a scene differ in colour
+                SceneAttributes b = new SceneAttributes(2, a.colour1(), a.shape1(), colour, a.shape2(), a.axis(), a.size(), a.position());
                 if (!CaptionedScenes.isHeldOut(b)) {
                     out.add(new Edit(sc, SceneCaptions.canonical(b)));
                     break;
