@@ -53,7 +53,13 @@ public final class TrainCheckpoint {
             new Command("dvae", "[steps=3000] [seconds]",
                     "the discrete VAE of notebook 05 on scenes and Fashion-MNIST (DALL·E stage 1)", TrainDallE::dvae),
             new Command("dalle", "[steps=3000] [seconds]",
-                    "the DALL·E transformer of notebook 05 on the shipped dVAE's tokens of captioned images", TrainDallE::dalle));
+                    "the DALL·E transformer of notebook 05 on the shipped dVAE's tokens of captioned images", TrainDallE::dalle),
+            new Command("glide", "[steps=3000] [seconds]",
+                    "the GLIDE of notebook 06 on scenes and Fashion captions, its samples judged at guidance 0, 1, 3", TrainGlide::base),
+            new Command("noisedClip", "[steps=1000]",
+                    "GLIDE's noised CLIP, fine-tuned from clip_scenes on noised pairs (CLIP guidance in notebook 06)", TrainGlide::noisedClip),
+            new Command("glideInpaint", "[steps=800]",
+                    "GLIDE's inpainting model, fine-tuned from glide on random rectangular masks", TrainGlide::inpainting));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
     static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");

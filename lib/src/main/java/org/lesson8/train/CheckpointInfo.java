@@ -27,7 +27,8 @@ public final class CheckpointInfo {
             .create();
 
     /** The description of one checkpoint; each names the command that made it. */
-    public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge, Dvae, DallE {
+    public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge, Dvae, DallE,
+            Glide, NoisedClip, GlideInpaint {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
     }
@@ -135,6 +136,40 @@ public final class CheckpointInfo {
                         Nll heldOutScenes, String command) implements Info {
         /** Mean cross-entropy of the caption and of the image tokens over {@code pairs} (caption, codes) pairs. */
         public record Nll(int pairs, double text, double image) {}
+    }
+
+    /**
+     * glide.json: the base GLIDE of notebook 06 (EMA weights), with its samples measured at a few guidance scales:
+     * the caption judge on seen one-object captions, the lesson-01 ViT on Fashion captions.
+     */
+    public record Glide(String model, String config, String recipe, long parameters, int steps, long trainSeconds, String threads,
+                        double finalMse, double emaDecay, long seed, long scenesSeed, List<Samples> samples,
+                        String command) implements Info {
+        /** At guidance {@code guidance}, DDIM {@code ddimSteps}: shares judged correct among {@code scenes} and {@code fashion} samples. */
+        public record Samples(double guidance, int ddimSteps, int scenes, double oneObjectSeenCaptionCorrect, int fashion,
+                              double fashionClassCorrect) {}
+    }
+
+    /**
+     * noised_clip.json: GLIDE's noised CLIP, fine-tuned from clip_scenes; caption retrieval (image → text top-1 among
+     * {@code scenes} test scenes) at several noise levels, before ({@code start}) and after the fine-tune.
+     */
+    public record NoisedClip(String model, String startedFrom, String recipe, long parameters, int steps, long trainSeconds,
+                             String threads, double finalLoss, long seed, int scenes, List<Retrieval> retrieval,
+                             String command) implements Info {
+        /** Top-1 at timestep {@code timestep}: the starting CLIP and the fine-tuned noised CLIP. */
+        public record Retrieval(int timestep, double start, double trained) {}
+    }
+
+    /**
+     * glide_inpaint.json: the inpainting GLIDE fine-tuned from glide.safetensors (EMA weights), measured on edits: the
+     * right-hand object of two-object test scenes erased and refilled from a caption that gives it a new colour.
+     */
+    public record GlideInpaint(String model, String startedFrom, String recipe, long parameters, int steps, long trainSeconds,
+                               String threads, double finalMse, double emaDecay, long seed, Edits edits, String command) implements Info {
+        /** Caption accuracy of the edited scenes with the inpainting model and with the base model + pasting; largest change outside. */
+        public record Edits(int scenes, double guidance, int ddimSteps, double inpaintingModelCaptionCorrect,
+                            double baseWithPastingCaptionCorrect, double maxChangeOutsideMask) {}
     }
 
     /** The JSON text of {@code info}, as written into the file. */

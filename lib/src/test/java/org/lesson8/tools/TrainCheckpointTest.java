@@ -25,6 +25,14 @@ class TrainCheckpointTest {
     }
 
     @Test
+    void theGlideCommandsAreInTheTable() {
+        for (String name : new String[] {"glide", "noisedClip", "glideInpaint"}) {
+            assertTrue(TrainCheckpoint.find(name).isPresent(), name);
+            assertTrue(TrainCheckpoint.usage().contains("  " + name + " "), TrainCheckpoint.usage());
+        }
+    }
+
+    @Test
     void theFormerNamesOfTheRecordedViTChainStillRunTheirSteps() {
         assertEquals("vitWarmRestart", TrainCheckpoint.find("vitMore").orElseThrow().name());
         assertEquals("vitNoAugmentation", TrainCheckpoint.find("vitPolish").orElseThrow().name());

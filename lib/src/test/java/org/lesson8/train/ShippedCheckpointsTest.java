@@ -15,7 +15,9 @@ import org.lesson8.models.Clip;
 import org.lesson8.models.DallE;
 import org.lesson8.models.Dvae;
 import org.lesson8.models.Dit;
+import org.lesson8.models.Glide;
 import org.lesson8.models.ImageGpt;
+import org.lesson8.models.NoisedClip;
 import org.lesson8.models.Vae;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
@@ -41,12 +43,16 @@ class ShippedCheckpointsTest extends NdTest {
             case "dvae" -> new Dvae(m, Dvae.course(), 0);
             case "dalle" -> new DallE(m, DallE.course(Tokenizer.textToImage().size(), Dvae.course()), 0);
             case "caption_judge" -> new CaptionJudge(m, CaptionJudge.scenes(), 0);
+            case "glide" -> new Glide(m, Glide.course(), 0);
+            case "glide_inpaint" -> new Glide(m, Glide.course().withInpainting(), 0);
+            case "noised_clip" -> new NoisedClip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "dvae", "dalle"})
+    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "dvae",
+            "dalle", "glide", "glide_inpaint", "noised_clip"})
     void loadsWithNothingMissingOrExtra(String name) throws Exception {
         try (NDManager sub = m.newSubManager()) {
             Module model = model(sub, name);

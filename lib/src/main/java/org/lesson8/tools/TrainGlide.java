@@ -1,0 +1,239 @@
+package org.lesson8.tools;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.lesson8.course.Course;
+import org.lesson8.data.CaptionedScenes;
+import org.lesson8.data.FashionCaptions;
+import org.lesson8.data.FashionMnist;
+import org.lesson8.data.Tokenizer;
+import org.lesson8.diffusion.GaussianDiffusion;
+import org.lesson8.diffusion.NoiseSource;
+import org.lesson8.eval.CaptionJudging;
+import org.lesson8.eval.ClassJudge;
+import org.lesson8.eval.PromptSet;
+import org.lesson8.lessons.ClipLesson;
+import org.lesson8.lessons.GlideLesson;
+import org.lesson8.models.Clip;
+import org.lesson8.models.Glide;
+import org.lesson8.models.LatentDiffusion;
+import org.lesson8.models.NoisedClip;
+import org.lesson8.models.Vit;
+import org.lesson8.nn.Module;
+import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
+import org.lesson8.train.Ema;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Seeds;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The GLIDE checkpoints of notebook 06, fixed seed 42, each written as data/checkpoints/NAME.safetensors, NAME.json
+ * (configuration, steps, seconds, measured figures) and NAME-log.csv:
+ * <ul>
+ *   <li>{@code ./course train glide [steps] [seconds]}: the base model ({@link Glide#course()}, EMA weights) on scenes
+ *   and Fashion captions; its samples judged at guidance 0, 1 and 3 with 25 DDIM steps.</li>
+ *   <li>{@code ./course train noisedClip [steps]}: the noised CLIP, fine-tuned from clip_scenes.safetensors; caption
+ *   retrieval on noised test scenes before and after.</li>
+ *   <li>{@code ./course train glideInpaint [steps]}: the inpainting model fine-tuned from glide.safetensors; recolouring
+ *   edits judged, against the base model with the known region pasted back.</li>
+ * </ul>
+ */
+public final class TrainGlide {
+    private TrainGlide() {}
+
+    public static final long SEED = 42;
+    public static final long SCENES_SEED = 42;
+    /** Guidance scales, DDIM steps and samples (per group) of the figures in glide.json and glide_inpaint.json. */
+    static final double[] SCALES = {0, 1, 3};
+    static final double EDIT_SCALE = 3;
+    static final int DDIM_STEPS = 25;
+    static final int SAMPLES = 40;
+
+    public static void base(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 3000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        Seeds.seed(SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide model = new Glide(m, Glide.course(), SEED);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.regime(), steps, seconds, SEED, log, ema,
+                    step -> progress("glide", "mse", step, log, t0));
+            long secs = Math.round((System.nanoTime() - t0) / 1e9);
+            ema.copyTo(model);
+            CaptionJudging judge = CaptionJudging.shipped(m);
+            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            List<CheckpointInfo.Glide.Samples> samples = new ArrayList<>();
+            for (double s : SCALES) {
+                samples.add(measure(model, m, judge, new ClassJudge(vit), s));
+                System.out.println(samples.get(samples.size() - 1));
+            }
+            String name = "glide";
+            save(model, name, log);
+            write(name, new CheckpointInfo.Glide(model.config.name(), model.config.toString(), GlideLesson.regime().toString(),
+                    model.parameterCount(), log.size(), secs, threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY,
+                    SEED, SCENES_SEED, samples, "./course train glide " + steps));
+        }
+    }
+
+    /** Samples of seen one-object scene captions and of Fashion captions at guidance {@code s}, judged. */
+    static CheckpointInfo.Glide.Samples measure(Glide model, NDManager m, CaptionJudging judge, ClassJudge vit, double s) {
+        List<String> scenes = new ArrayList<>();
+        List<PromptSet.Prompt> seen = PromptSet.full().group(PromptSet.Group.ONE_SEEN);
+        for (int i = 0; i < SAMPLES; i++) scenes.add(seen.get(i % seen.size()).caption());
+        List<String> fashion = new ArrayList<>();
+        int[] labels = new int[SAMPLES];
+        for (int i = 0; i < SAMPLES; i++) {
+            labels[i] = i % FashionCaptions.LABELS.size();
+            fashion.add(FashionCaptions.prompt(labels[i]));
+        }
+        try (NDManager sub = m.newSubManager()) {
+            var gen = GlideLesson.generator(model, s, DDIM_STEPS);
+            double sceneAcc = share(judge.captionCorrect(sub, gen.generate(sub, scenes, SEED), scenes));
+            NDArray clothes = gen.generate(sub, fashion, SEED + 1).mean(new int[] {1}, true);
+            double fashionAcc = vit.judge(sub, clothes).accuracy(labels);
+            return new CheckpointInfo.Glide.Samples(s, DDIM_STEPS, SAMPLES, r(sceneAcc, 4), SAMPLES, r(fashionAcc, 4));
+        }
+    }
+
+    public static void noisedClip(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 1000);
+        Seeds.seed(SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Clip.Config cfg = Clip.textToImage();
+            NoisedClip clip = new NoisedClip(m, cfg, Tokenizer.textToImage(), SEED);
+            String start = "clip_scenes.safetensors";
+            Checkpoint.load(clip.clip, Course.checkpoint(start));
+            GaussianDiffusion process = GlideLesson.process();
+            List<CaptionedScenes.Scene> probe = new CaptionedScenes(SCENES_SEED).scenes(CaptionedScenes.Split.TEST, 500);
+            int[] timesteps = {0, 250, 500, 750, 900};
+            double[] before = new double[timesteps.length];
+            for (int k = 0; k < timesteps.length; k++) before[k] = retrieval(clip, m, probe, process, timesteps[k]);
+            MetricsLog log = new MetricsLog();
+            long t0 = System.nanoTime();
+            GlideLesson.trainNoisedClip(clip, process, pairs(), GlideLesson.noisedClipRegime(), steps, 1e9, SEED, log,
+                    step -> progress("noisedClip", "loss", step, log, t0));
+            long secs = Math.round((System.nanoTime() - t0) / 1e9);
+            List<CheckpointInfo.NoisedClip.Retrieval> rows = new ArrayList<>();
+            for (int k = 0; k < timesteps.length; k++) {
+                rows.add(new CheckpointInfo.NoisedClip.Retrieval(timesteps[k], r(before[k], 4),
+                        r(retrieval(clip, m, probe, process, timesteps[k]), 4)));
+                System.out.println(rows.get(k));
+            }
+            String name = "noised_clip";
+            save(clip, name, log);
+            write(name, new CheckpointInfo.NoisedClip(cfg.name(), start, GlideLesson.noisedClipRegime().toString(),
+                    clip.parameterCount(), log.size(), secs, threads(), r(log.tailMean("loss", 100), 4), SEED, probe.size(), rows,
+                    "./course train noisedClip " + steps));
+        }
+    }
+
+    /**
+     * Image → text top-1 over the scenes' canonical captions, each scene noised to timestep {@code t} (fixed noise):
+     * right when the best caption is the scene's own (or an identical one).
+     */
+    static double retrieval(NoisedClip clip, NDManager m, List<CaptionedScenes.Scene> scenes, GaussianDiffusion process, int t) {
+        try (NDManager sub = m.newSubManager()) {
+            List<String> captions = scenes.stream().map(CaptionedScenes.Scene::canonicalCaption).toList();
+            NDArray x0 = LatentDiffusion.toSigned(CaptionedScenes.images(sub, scenes));
+            NDArray ts = sub.full(new Shape(scenes.size()), t, DataType.INT64);
+            NDArray xt = process.qSample(x0, ts, NoiseSource.seeded(new Random(SEED)).sample(sub, x0.getShape()));
+            long[] best = clip.embedNoised(xt, ts).matMul(clip.embedTexts(sub, captions).transpose()).argMax(1).toLongArray();
+            int right = 0;
+            for (int i = 0; i < best.length; i++) if (captions.get((int) best[i]).equals(captions.get(i))) right++;
+            return right / (double) best.length;
+        }
+    }
+
+    public static void inpainting(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 800);
+        Seeds.seed(SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide base = new Glide(m, Glide.course(), SEED);
+            String start = "glide.safetensors";
+            Checkpoint.load(base, Course.checkpoint(start));
+            Glide model = GlideLesson.inpaintingFrom(base, m);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.inpaintingRegime(), steps, 1e9, SEED, log, ema,
+                    step -> progress("glideInpaint", "mse", step, log, t0));
+            long secs = Math.round((System.nanoTime() - t0) / 1e9);
+            ema.copyTo(model);
+            CheckpointInfo.GlideInpaint.Edits edits = edits(model, base, m, CaptionJudging.shipped(m));
+            System.out.println(edits);
+            String name = "glide_inpaint";
+            save(model, name, log);
+            write(name, new CheckpointInfo.GlideInpaint(model.config.name(), start, GlideLesson.inpaintingRegime().toString(),
+                    model.parameterCount(), log.size(), secs, threads(), r(log.tailMean("mse", 100), 5), GlideLesson.EMA_DECAY,
+                    SEED, edits, "./course train glideInpaint " + steps));
+        }
+    }
+
+    /** Recolouring edits of test scenes (right half erased) with the inpainting model and with the base model + pasting. */
+    static CheckpointInfo.GlideInpaint.Edits edits(Glide model, Glide base, NDManager m, CaptionJudging judge) {
+        List<GlideLesson.Edit> edits = GlideLesson.recolourRight(new CaptionedScenes(SCENES_SEED), CaptionedScenes.Split.TEST, SAMPLES);
+        int size = model.config.imageSize();
+        int[][] rects = new int[edits.size()][];
+        for (int i = 0; i < rects.length; i++) rects[i] = new int[] {size / 2, 0, size - size / 2, size};
+        List<String> captions = edits.stream().map(GlideLesson.Edit::caption).toList();
+        try (NDManager sub = m.newSubManager()) {
+            NDArray images = CaptionedScenes.images(sub, edits.stream().map(GlideLesson.Edit::original).toList());
+            NDArray keep = GlideLesson.rectangleMasks(sub, size, rects);
+            NDArray filled = GlideLesson.inpaint(model, sub, images, keep, captions, EDIT_SCALE, DDIM_STEPS, SEED);
+            NDArray pasted = GlideLesson.inpaint(base, sub, images, keep, captions, EDIT_SCALE, DDIM_STEPS, SEED);
+            double outside = filled.sub(images).abs().mul(keep).max().getFloat();
+            return new CheckpointInfo.GlideInpaint.Edits(edits.size(), EDIT_SCALE, DDIM_STEPS,
+                    r(share(judge.captionCorrect(sub, filled, captions)), 4), r(share(judge.captionCorrect(sub, pasted, captions)), 4),
+                    outside);
+        }
+    }
+
+    /** Fashion-MNIST training images with sampled captions and scenes of the training split. */
+    private static ClipLesson.Pairs pairs() {
+        return ClipLesson.Pairs.withScenes(FashionMnist.train(), new CaptionedScenes(SCENES_SEED), SEED);
+    }
+
+    private static void progress(String name, String key, int step, MetricsLog log, long t0) {
+        if (step % 100 == 0 || step == 10) {
+            System.out.printf("%s step %d  %s %.4f  %.1f s%n", name, step, key, log.tailMean(key, 100), (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static void save(Module model, String name, MetricsLog log) throws Exception {
+        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path file = dir.resolve(name + ".safetensors");
+        Checkpoint.save(model, file);
+        log.writeCsv(dir.resolve(name + "-log.csv"));
+        System.out.printf("saved %s (%d bytes)%n", file, Files.size(file));
+    }
+
+    private static void write(String name, CheckpointInfo.Info info) throws Exception {
+        CheckpointInfo.write(Course.home().resolve("data").resolve("checkpoints").resolve(name + ".json"), info);
+        System.out.print(CheckpointInfo.toJson(info));
+    }
+
+    private static String threads() {
+        return System.getProperty("ai.djl.pytorch.num_threads", "default");
+    }
+
+    private static double share(boolean[] b) {
+        int k = 0;
+        for (boolean x : b) if (x) k++;
+        return k / (double) b.length;
+    }
+
+    private static double r(double x, int digits) {
+        return CheckpointInfo.round(x, digits);
+    }
+}
