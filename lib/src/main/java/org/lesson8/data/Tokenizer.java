@@ -70,6 +70,14 @@ public final class Tokenizer {
         return words.size();
     }
 
+    /** Refuses a model whose embedding table has {@code vocab} rows when this tokenizer makes {@link #size()} ids. */
+    public void requireSize(int vocab) {
+        if (size() != vocab) {
+            throw new IllegalArgumentException("the tokenizer has " + size() + " tokens but the config says vocab = " + vocab
+                    + ": build the model from a config made for this tokenizer");
+        }
+    }
+
     public List<String> vocabulary() {
         return words;
     }

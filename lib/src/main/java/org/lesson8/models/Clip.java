@@ -195,9 +195,7 @@ public class Clip extends Module {
 
     public Clip(NDManager m, Config c, Tokenizer tokenizer, long seed) {
         super(m);
-        if (tokenizer.size() != c.vocab()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.size() + " tokens but the config says vocab = " + c.vocab());
-        }
+        tokenizer.requireSize(c.vocab());
         this.config = c;
         this.tokenizer = tokenizer;
         Random rng = new Random(seed);

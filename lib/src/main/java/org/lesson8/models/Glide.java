@@ -176,6 +176,30 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
                     inpaintMask == null ? null : inpaintMask.concat(other.inpaintMask, 0));
         }
 
+        /** Captions → {@code context} token ids each and their pad mask, in {@code m} ({@link Glide#tokenize}). */
+        public static Text tokenize(Tokenizer tokenizer, int context, NDManager m, List<String> captions) {
+            long[] ids = new long[captions.size() * context];
+            float[] mask = new float[ids.length];
+            for (int i = 0; i < captions.size(); i++) {
+                int[] e = tokenizer.encode(captions.get(i), context, false);
+                for (int j = 0; j < context; j++) ids[i * context + j] = e[j];
+                java.util.Arrays.fill(mask, i * context, i * context + Tokenizer.endPosition(e) + 1, 1f);
+            }
+            return new Text(m.create(ids, new Shape(captions.size(), context)), m.create(mask, new Shape(captions.size(), context)));
+        }
+
+        /** Each caption replaced by the empty caption with probability {@code p}; any inpainting input is kept. */
+        public Text drop(double p, Random rng) {
+            Shape shape = ids.getShape();
+            boolean[] drop = new boolean[(int) shape.size()];
+            for (int i = 0; i < batch(); i++) {
+                if (rng.nextDouble() < p) java.util.Arrays.fill(drop, (int) (i * shape.get(1)), (int) ((i + 1) * shape.get(1)), true);
+            }
+            NDArray d = ids.getManager().create(drop, shape);
+            Text e = empty();
+            return new Text(NDArrays.where(d, e.ids, ids), NDArrays.where(d, e.mask, mask), inpaintImage, inpaintMask);
+        }
+
         /** Position of {@code <end>} in each row: the last real token. */
         public int[] ends() {
             float[] real = mask.sum(new int[] {1}).toFloatArray();
@@ -258,9 +282,7 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
 
     public Glide(NDManager m, Config c, Tokenizer tokenizer, long seed) {
         super(m);
-        if (tokenizer.size() != c.vocab()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.size() + " tokens but the config says vocab = " + c.vocab());
-        }
+        tokenizer.requireSize(c.vocab());
         this.config = c;
         this.tokenizer = tokenizer;
         Random rng = new Random(seed);
@@ -283,28 +305,12 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
      * error (the tokenizer's message); the empty caption "" is {@code <start><end>}, the unconditional model.
      */
     public Text tokenize(NDManager m, List<String> captions) {
-        int s = config.context();
-        long[] ids = new long[captions.size() * s];
-        float[] mask = new float[ids.length];
-        for (int i = 0; i < captions.size(); i++) {
-            int[] e = tokenizer.encode(captions.get(i), s, false);
-            for (int j = 0; j < s; j++) ids[i * s + j] = e[j];
-            java.util.Arrays.fill(mask, i * s, i * s + Tokenizer.endPosition(e) + 1, 1f);
-        }
-        return new Text(m.create(ids, new Shape(captions.size(), s)), m.create(mask, new Shape(captions.size(), s)));
+        return Text.tokenize(tokenizer, config.context(), m, captions);
     }
 
     /** Classifier-free-guidance dropout: each caption becomes the empty caption with probability captionDropout. */
     public Text dropCaptions(Text text, Random rng) {
-        Shape shape = text.ids().getShape();
-        boolean[] drop = new boolean[(int) shape.size()];
-        for (int i = 0; i < text.batch(); i++) {
-            if (rng.nextDouble() < config.captionDropout()) java.util.Arrays.fill(drop, (int) (i * shape.get(1)), (int) ((i + 1) * shape.get(1)), true);
-        }
-        NDArray d = text.ids().getManager().create(drop, shape);
-        Text e = text.empty();
-        return new Text(NDArrays.where(d, e.ids(), text.ids()), NDArrays.where(d, e.mask(), text.mask()),
-                text.inpaintImage(), text.inpaintMask());
+        return text.drop(config.captionDropout(), rng);
     }
 
     /** c = t-embedding + Linear(final token): (B, D); xf: every text token's output (B, S, W). */
