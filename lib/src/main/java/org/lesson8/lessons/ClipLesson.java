@@ -126,7 +126,10 @@ public final class ClipLesson {
         }
     }
 
-    /** How CLIP is trained: the optimisation {@code recipe}, and how many of its batch come from the captioned second domain (shapes or scenes; the rest are Fashion). */
+    /**
+     * How a model is trained on {@link Pairs} (CLIP here; GLIDE and its noised CLIP in {@link GlideLesson}): the optimisation
+     * {@code recipe}, and how many of its batch come from the captioned second domain (shapes or scenes; the rest are Fashion).
+     */
     public record Regime(Recipe recipe, int captionedPerBatch) {
         public Regime {
             if (captionedPerBatch < 0 || captionedPerBatch > recipe.batch()) {
