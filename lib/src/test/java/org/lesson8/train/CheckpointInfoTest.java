@@ -96,6 +96,26 @@ class CheckpointInfoTest {
     }
 
     @Test
+    void readsTheShippedGlideCheckpointsWithTheirNestedFigures() throws IOException {
+        CheckpointInfo.Glide g = CheckpointInfo.read(shipped("glide.json"), CheckpointInfo.Glide.class);
+        assertEquals(List.of(0.0, 1.0, 3.0), g.samples().stream().map(CheckpointInfo.Glide.Samples::guidance).toList());
+        for (CheckpointInfo.Glide.Samples s : g.samples()) {
+            assertTrue(s.oneObjectSeenCaptionCorrect() >= 0 && s.oneObjectSeenCaptionCorrect() <= 1, s.toString());
+            assertEquals(40, s.scenes());
+        }
+        assertTrue(g.command().startsWith("./course train glide "), g.command());
+        assertEquals(g, roundTrip(g, CheckpointInfo.Glide.class));
+        CheckpointInfo.NoisedClip c = CheckpointInfo.read(shipped("noised_clip.json"), CheckpointInfo.NoisedClip.class);
+        assertEquals("clip_scenes.safetensors", c.startedFrom());
+        assertFalse(c.retrieval().isEmpty());
+        assertEquals(c, roundTrip(c, CheckpointInfo.NoisedClip.class));
+        CheckpointInfo.GlideInpaint i = CheckpointInfo.read(shipped("glide_inpaint.json"), CheckpointInfo.GlideInpaint.class);
+        assertEquals("glide.safetensors", i.startedFrom());
+        assertEquals(0.0, i.edits().maxChangeOutsideMask(), "the known region is kept exactly");
+        assertEquals(i, roundTrip(i, CheckpointInfo.GlideInpaint.class));
+    }
+
+    @Test
     void writesSnakeCaseFieldsInRecordOrderAndUnescapedCommands(@TempDir Path dir) throws IOException {
         var p = new CheckpointInfo.DitPartial(500, 9000, 341, "./course train dit 9000 && echo <done>");
         Path f = dir.resolve("dit-partial.json");

@@ -13,7 +13,9 @@ import org.lesson8.models.CaptionJudge;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.Clip;
 import org.lesson8.models.Dit;
+import org.lesson8.models.Glide;
 import org.lesson8.models.ImageGpt;
+import org.lesson8.models.NoisedClip;
 import org.lesson8.models.Vae;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
@@ -37,12 +39,16 @@ class ShippedCheckpointsTest extends NdTest {
             case "image_gpt" -> new ImageGpt(m, ImageGpt.fashion(), 0);
             case "image_gpt_bert" -> new ImageGpt(m, ImageGpt.fashion().withObjective(ImageGpt.Objective.BERT), 0);
             case "caption_judge" -> new CaptionJudge(m, CaptionJudge.scenes(), 0);
+            case "glide" -> new Glide(m, Glide.course(), 0);
+            case "glide_inpaint" -> new Glide(m, Glide.course().withInpainting(), 0);
+            case "noised_clip" -> new NoisedClip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes"})
+    @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "glide",
+            "glide_inpaint", "noised_clip"})
     void loadsWithNothingMissingOrExtra(String name) throws Exception {
         try (NDManager sub = m.newSubManager()) {
             Module model = model(sub, name);
