@@ -79,7 +79,7 @@ public final class ClipGuidance<C> implements Denoiser<C> {
         }
         for (NDArray p : score.parameters()) {
             try (NDArray pg = p.getGradient()) {
-                pg.set(new float[(int) pg.size()]);
+                pg.subi(pg);   // in place: set(float[]) would point the gradient at a Java buffer that dies with pg
             }
         }
         return g;
