@@ -255,7 +255,7 @@ public final class Benchmark {
         }
         String machine = String.format("%d cores (%s), Java %s, DJL %s, %s %s, threads %s", Runtime.getRuntime().availableProcessors(),
                 cpu, System.getProperty("java.version"), Engine.getDjlVersion(), Engine.getInstance().getEngineName(),
-                Engine.getInstance().getVersion(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
+                Engine.getInstance().getVersion(), TrainCheckpoint.threads());
         System.out.println("machine: " + machine);
         FashionMnist.Split train = FashionMnist.train();
         FashionMnist.Split test = FashionMnist.test();

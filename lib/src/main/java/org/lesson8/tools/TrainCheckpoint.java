@@ -1,5 +1,9 @@
 package org.lesson8.tools;
 
+import org.lesson8.course.Course;
+import java.nio.file.Path;
+import java.nio.file.Files;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +82,16 @@ public final class TrainCheckpoint {
         b.append(FORMER_NAMES.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", ")));
         return b.append('\n').toString();
+    }
+
+    /** The project's data/checkpoints, where every command writes its files (created when missing). */
+    static Path checkpointDir() throws IOException {
+        return Files.createDirectories(Course.home().resolve("data").resolve("checkpoints"));
+    }
+
+    /** The libtorch thread count a run used, as recorded in the checkpoints' JSON. */
+    static String threads() {
+        return System.getProperty("ai.djl.pytorch.num_threads", "default");
     }
 
     static int intArg(String[] args, int i, int otherwise) {

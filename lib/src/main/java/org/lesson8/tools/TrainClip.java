@@ -2,7 +2,6 @@ package org.lesson8.tools;
 
 import org.lesson8.lessons.ClipLesson;
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedShapes;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.eval.ClipProbes;
@@ -39,7 +38,7 @@ public final class TrainClip {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 2500;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         Seeds.seed(SEED);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Clip.Config cfg = Clip.course();
             Clip model = new Clip(m, cfg, SEED);
@@ -70,7 +69,7 @@ public final class TrainClip {
             log.writeCsv(dir.resolve("clip-log.csv"));
             CheckpointInfo.Clip info = new CheckpointInfo.Clip(cfg.name(), cfg.toString(), regime.toString(),
                     model.parameterCount(), SEED, SHAPES_SEED, log.size(), regime.batch(), Math.round(secs),
-                    System.getProperty("ai.djl.pytorch.num_threads", "default"), CheckpointInfo.round(model.scaleValue(), 3),
+                    TrainCheckpoint.threads(), CheckpointInfo.round(model.scaleValue(), 3),
                     r4(z.singlePrompt()), r4(z.ensemble()), z.images(), r4(h.imageToText()), r4(h.imageToTextChance()),
                     r4(h.exactCaption()), r4(h.exactChance()), r4(h.textToImage()), r4(h.textToImageChance()),
                     r4(seen.imageToText()), r4(seen.textToImage()), "./course train clip " + steps);

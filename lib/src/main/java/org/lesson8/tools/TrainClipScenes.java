@@ -1,7 +1,6 @@
 package org.lesson8.tools;
 
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.data.Tokenizer;
@@ -40,7 +39,7 @@ public final class TrainClipScenes {
         int steps = TrainCheckpoint.intArg(args, 0, 4000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         Seeds.seed(SEED);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Clip.Config cfg = Clip.textToImage();
             Clip model = new Clip(m, cfg, Tokenizer.textToImage(), SEED);
@@ -79,7 +78,7 @@ public final class TrainClipScenes {
             log.writeCsv(dir.resolve(NAME + "-log.csv"));
             CheckpointInfo.ClipScenes info = new CheckpointInfo.ClipScenes(cfg.name(), cfg.toString(), regime().toString(),
                     model.parameterCount(), SEED, SCENES_SEED, log.size(), Math.round(secs),
-                    System.getProperty("ai.djl.pytorch.num_threads", "default"), r(model.scaleValue(), 3),
+                    TrainCheckpoint.threads(), r(model.scaleValue(), 3),
                     r(z.singlePrompt(), 4), z.images(), r(rt.imageToText(), 4), r(rh.imageToText(), 4), r(rt.chance(), 5),
                     n, r(bt.colours(), 4), r(bt.order(), 4), r(bh.colours(), 4), r(bh.order(), 4), n,
                     "./course train clipScenes " + steps);

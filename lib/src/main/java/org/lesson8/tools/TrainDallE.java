@@ -2,7 +2,6 @@ package org.lesson8.tools;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.data.Tokenizer;
@@ -38,17 +37,12 @@ public final class TrainDallE {
     /** Images of each domain the figures are measured on. */
     static final int MEASURED = 1000;
 
-    static Path dir() throws java.io.IOException {
-        Path d = Course.home().resolve("data").resolve("checkpoints");
-        Files.createDirectories(d);
-        return d;
-    }
 
     public static void dvae(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         Seeds.seed(SEED);
-        Path dir = dir();
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Dvae.Config cfg = Dvae.course();
             Dvae dvae = new Dvae(m, cfg, SEED);
@@ -73,7 +67,7 @@ public final class TrainDallE {
             Checkpoint.save(dvae, file);
             log.writeCsv(dir.resolve("dvae-log.csv"));
             CheckpointInfo.Dvae info = new CheckpointInfo.Dvae(cfg.name(), cfg.toString(), DallELesson.dvaeRecipe().toString(),
-                    anneal.toString(), dvae.parameterCount(), SEED, SCENES_SEED, log.size(), Math.round(secs), threads(),
+                    anneal.toString(), dvae.parameterCount(), SEED, SCENES_SEED, log.size(), Math.round(secs), TrainCheckpoint.threads(),
                     measured(qs), measured(qf), "./course train dvae " + steps);
             CheckpointInfo.write(dir.resolve("dvae.json"), info);
             System.out.print(CheckpointInfo.toJson(info));
@@ -85,7 +79,7 @@ public final class TrainDallE {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         Seeds.seed(SEED);
-        Path dir = dir();
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Dvae dvae = loadDvae(m, dir);
             Tokenizer tok = Tokenizer.textToImage();
@@ -115,7 +109,7 @@ public final class TrainDallE {
             log.writeCsv(dir.resolve("dalle-log.csv"));
             CheckpointInfo.DallE info = new CheckpointInfo.DallE(cfg.name(), cfg.toString(), DallELesson.dalleRecipe().toString(),
                     dalle.parameterCount(), SEED, SCENES_SEED, "dvae.safetensors", TABLE_SCENES, TABLE_FASHION, PHRASINGS,
-                    log.size(), Math.round(secs), threads(), r(log.tailMean("text", 100)), r(log.tailMean("image", 100)),
+                    log.size(), Math.round(secs), TrainCheckpoint.threads(), r(log.tailMean("text", 100)), r(log.tailMean("image", 100)),
                     ts, tf, ho, "./course train dalle " + steps);
             CheckpointInfo.write(dir.resolve("dalle.json"), info);
             System.out.print(CheckpointInfo.toJson(info));
@@ -146,9 +140,6 @@ public final class TrainDallE {
                 CheckpointInfo.round(q.msePerPixel(), 5), CheckpointInfo.round(q.perplexity(), 2), q.deadCodes());
     }
 
-    private static String threads() {
-        return System.getProperty("ai.djl.pytorch.num_threads", "default");
-    }
 
     private static double r(double x) {
         return CheckpointInfo.round(x, 4);

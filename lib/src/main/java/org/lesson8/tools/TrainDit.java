@@ -32,7 +32,7 @@ public final class TrainDit {
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
         long seed = 42;
         Seeds.seed(seed);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             FashionMnist.Split train = FashionMnist.train();
             Vae vae = new Vae(m, Vae.fashion(), 0);

@@ -4,7 +4,6 @@ import org.lesson8.lessons.DitLesson;
 import org.lesson8.eval.ClassJudge;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.Dit;
 import org.lesson8.models.LatentDiffusion;
@@ -31,7 +30,7 @@ public final class TrainDitEval {
     public static void run(String[] args) throws Exception {
         int perClass = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 50;
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));

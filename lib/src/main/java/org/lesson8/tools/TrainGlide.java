@@ -81,7 +81,7 @@ public final class TrainGlide {
             String name = "glide";
             save(model, name, log);
             write(name, new CheckpointInfo.Glide(model.config.name(), model.config.toString(), GlideLesson.regime().toString(),
-                    model.parameterCount(), log.size(), secs, threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY,
+                    model.parameterCount(), log.size(), secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY,
                     SEED, SCENES_SEED, samples, "./course train glide " + steps));
         }
     }
@@ -133,7 +133,7 @@ public final class TrainGlide {
             String name = "noised_clip";
             save(clip, name, log);
             write(name, new CheckpointInfo.NoisedClip(cfg.name(), start, GlideLesson.noisedClipRegime().toString(),
-                    clip.parameterCount(), log.size(), secs, threads(), r(log.tailMean("loss", 100), 4), SEED, probe.size(), rows,
+                    clip.parameterCount(), log.size(), secs, TrainCheckpoint.threads(), r(log.tailMean("loss", 100), 4), SEED, probe.size(), rows,
                     "./course train noisedClip " + steps));
         }
     }
@@ -175,7 +175,7 @@ public final class TrainGlide {
             String name = "glide_inpaint";
             save(model, name, log);
             write(name, new CheckpointInfo.GlideInpaint(model.config.name(), start, GlideLesson.inpaintingRegime().toString(),
-                    model.parameterCount(), log.size(), secs, threads(), r(log.tailMean("mse", 100), 5), GlideLesson.EMA_DECAY,
+                    model.parameterCount(), log.size(), secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 100), 5), GlideLesson.EMA_DECAY,
                     SEED, edits, "./course train glideInpaint " + steps));
         }
     }
@@ -211,7 +211,7 @@ public final class TrainGlide {
     }
 
     private static void save(Module model, String name, MetricsLog log) throws Exception {
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         Path file = dir.resolve(name + ".safetensors");
         Checkpoint.save(model, file);
         log.writeCsv(dir.resolve(name + "-log.csv"));
@@ -219,13 +219,10 @@ public final class TrainGlide {
     }
 
     private static void write(String name, CheckpointInfo.Info info) throws Exception {
-        CheckpointInfo.write(Course.home().resolve("data").resolve("checkpoints").resolve(name + ".json"), info);
+        CheckpointInfo.write(TrainCheckpoint.checkpointDir().resolve(name + ".json"), info);
         System.out.print(CheckpointInfo.toJson(info));
     }
 
-    private static String threads() {
-        return System.getProperty("ai.djl.pytorch.num_threads", "default");
-    }
 
     private static double share(boolean[] b) {
         int k = 0;

@@ -112,7 +112,7 @@ public final class TrainImageGpt {
 
     static void train(int steps, double seconds, int bertSteps, String argLine) throws Exception {
         Seeds.seed(SEED);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         long t0 = System.nanoTime();
         FashionMnist.Split train = FashionMnist.train();
         FashionMnist.Split test = FashionMnist.test();
@@ -177,7 +177,7 @@ public final class TrainImageGpt {
                     vitPart,
                     new CheckpointInfo.ImageGpt.Sampling(r3(t1.cachedSeconds()), r3(t1.uncachedSeconds()), r3(t16.cachedSeconds()),
                             r3(t16.uncachedSeconds()), t1.identical() && t16.identical()),
-                    System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                    TrainCheckpoint.threads(),
                     "./course train imageGpt" + (argLine.isEmpty() ? "" : " " + argLine)));
         }
         System.out.printf("wrote %s (%d bytes) in %.0f s total%n", dir.resolve("image_gpt.safetensors"),

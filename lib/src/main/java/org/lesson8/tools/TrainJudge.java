@@ -1,7 +1,6 @@
 package org.lesson8.tools;
 
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.eval.CaptionJudging;
 import org.lesson8.models.CaptionJudge;
@@ -32,7 +31,7 @@ public final class TrainJudge {
         int steps = TrainCheckpoint.intArg(args, 0, 1500);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         Seeds.seed(SEED);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             CaptionJudge.Config cfg = CaptionJudge.scenes();
             CaptionJudge judge = new CaptionJudge(m, cfg, SEED);
@@ -55,7 +54,7 @@ public final class TrainJudge {
             log.writeCsv(dir.resolve("caption_judge-log.csv"));
             CheckpointInfo.CaptionJudge info = new CheckpointInfo.CaptionJudge(cfg.name(), cfg.toString(), recipe.toString(),
                     judge.parameterCount(), SEED, SEED, log.size(), recipe.batch(), Math.round(secs),
-                    System.getProperty("ai.djl.pytorch.num_threads", "default"), heldOut, test,
+                    TrainCheckpoint.threads(), heldOut, test,
                     "./course train judge " + steps + (args.length > 1 ? " " + args[1] : ""));
             CheckpointInfo.write(dir.resolve("caption_judge.json"), info);
             System.out.print(CheckpointInfo.toJson(info));

@@ -2,7 +2,6 @@ package org.lesson8.tools;
 
 import org.lesson8.lessons.DitLesson;
 import ai.djl.ndarray.NDManager;
-import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.eval.Reconstruction;
 import org.lesson8.models.Vae;
@@ -31,7 +30,7 @@ public final class TrainVae {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 1200;
         long seed = 42;
         Seeds.seed(seed);
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         Files.createDirectories(dir);
         double secs;
         try (NDManager m = NDManager.newBaseManager()) {
@@ -56,7 +55,7 @@ public final class TrainVae {
 
     /** Measures the saved VAE (test MSE on 10k images, its latent scale) and writes vae.json. */
     static void describe(double trainSeconds) throws Exception {
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         try (NDManager m = NDManager.newBaseManager()) {
             Vae vae = new Vae(m, Vae.fashion(), 0);
             Checkpoint.load(vae, dir.resolve("vae.safetensors"));

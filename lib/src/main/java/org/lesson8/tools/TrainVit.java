@@ -82,7 +82,7 @@ public final class TrainVit {
     }
 
     static void cycle(Cycle cycle, int steps, double seconds) throws Exception {
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         Path file = dir.resolve("vit_fashion.safetensors");
         CheckpointInfo.Vit before = cycle == Cycle.SCRATCH ? null : chainBefore(dir, cycle.command);
         int cycleIndex = before == null ? 0 : before.cycles();
@@ -153,7 +153,7 @@ public final class TrainVit {
     }
 
     static void soup(int steps, int count) throws Exception {
-        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        Path dir = TrainCheckpoint.checkpointDir();
         Path file = dir.resolve("vit_fashion.safetensors");
         CheckpointInfo.Vit before = chainBefore(dir, "vitSoup");
         int cycleIndex = before.cycles();
