@@ -12,6 +12,7 @@ import org.lesson8.data.SceneAttributes;
 import org.lesson8.eval.PromptSet.Group;
 import org.lesson8.eval.PromptSet.Prompt;
 import org.lesson8.models.Clip;
+import org.lesson8.nn.Channels;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
 
@@ -142,7 +143,7 @@ public final class TextToImageEval {
     private static NDArray stack(List<NDArray> images) {
         boolean rgb = images.stream().anyMatch(x -> x.getShape().get(1) == 3);
         NDList list = new NDList();
-        for (NDArray x : images) list.add(rgb && x.getShape().get(1) == 1 ? x.repeat(1, 3) : x);
+        for (NDArray x : images) list.add(rgb && x.getShape().get(1) == 1 ? Channels.greyToRgb(x) : x);
         return NDArrays.concat(list, 0);
     }
 

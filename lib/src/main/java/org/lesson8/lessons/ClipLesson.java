@@ -11,6 +11,7 @@ import org.lesson8.data.FashionMnist;
 import org.lesson8.eval.ClassifierEval;
 import org.lesson8.eval.ClipScores;
 import org.lesson8.models.Clip;
+import org.lesson8.nn.Channels;
 import org.lesson8.models.ZeroShot;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Recipe;
@@ -107,8 +108,7 @@ public final class ClipLesson {
                     cls[i] = fashion.label(idx[i]);
                     caps.add(FashionCaptions.sample(cls[i], rng));
                 }
-                NDArray g = fashion.augmented(m, idx, 2, true, rng);
-                img = g.concat(g, 1).concat(g, 1);
+                img = Channels.greyToRgb(fashion.augmented(m, idx, 2, true, rng));
             }
             if (nOther > 0) {
                 int px = 3 * FashionMnist.PIXELS;

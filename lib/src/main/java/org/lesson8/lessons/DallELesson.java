@@ -14,6 +14,7 @@ import org.lesson8.data.SceneCaptions;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.DallE;
 import org.lesson8.models.Dvae;
+import org.lesson8.nn.Channels;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Recipe;
 import org.lesson8.train.TrainLoop;
@@ -78,13 +79,13 @@ public final class DallELesson {
             for (int i = 0; i < idx.length; i++) idx[i] = rng.nextInt(fashion.size);
             List<CaptionedScenes.Scene> drawn = IntStream.range(0, nScenes)
                     .mapToObj(i -> scenes.scene(split, rng.nextInt(1 << 30))).toList();
-            return CaptionedScenes.images(m, drawn).concat(Dvae.rgb(fashion.images(m, idx)), 0);
+            return CaptionedScenes.images(m, drawn).concat(Channels.greyToRgb(fashion.images(m, idx)), 0);
         }
 
         /** The first {@code n} scenes of the split followed by the first {@code n} Fashion images: (2n, 3, 28, 28). */
         public NDArray first(NDManager m, int n) {
             int[] idx = IntStream.range(0, Math.min(n, fashion.size)).toArray();
-            return CaptionedScenes.images(m, scenes.scenes(split, n)).concat(Dvae.rgb(fashion.images(m, idx)), 0);
+            return CaptionedScenes.images(m, scenes.scenes(split, n)).concat(Channels.greyToRgb(fashion.images(m, idx)), 0);
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Tokenizer;
+import org.lesson8.nn.Channels;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.LearnedPositionEmbedding;
 import org.lesson8.nn.Module;
@@ -118,7 +119,7 @@ public class Clip extends Module {
         public NDArray tokens(NDArray images) {
             NDArray x = images;
             if (x.getShape().dimension() == 4 && x.getShape().get(1) == 1 && config.channels() == 3) {
-                x = x.concat(x, 1).concat(x, 1);
+                x = Channels.greyToRgb(x);
             }
             NDArray patches = patchEmbed.forward(x);
             return pos.forward(PatchEmbedding.prependToken(patches, classEmbedding), 0);

@@ -197,13 +197,6 @@ public class Dvae extends Module {
         decOut = child("decoder.conv_out", new Conv2d(m, rng, w, c.channels(), 1, 1, 0));
     }
 
-    /** Grey images (B, 1, S, S) as RGB (B, 3, S, S): the grey value in every channel. */
-    public static NDArray rgb(NDArray grey) {
-        Shape s = grey.getShape();
-        if (s.dimension() != 4 || s.get(1) != 1) throw new IllegalArgumentException("expected grey images (batch, 1, H, W), got " + s);
-        return grey.repeat(1, 3);
-    }
-
     // ---------------------------------------------------------------- encoder and decoder
 
     /** q(z | x) as logits over the K codes of every cell: (B, K, G, G). */
@@ -281,7 +274,7 @@ public class Dvae extends Module {
         int c = config.channels(), size = config.imageSize();
         if (s.dimension() != 4 || s.get(1) != c || s.get(2) != size || s.get(3) != size) {
             String hint = s.dimension() == 4 && s.get(1) == 1 && c == 3
-                    ? ": replicate grey images to 3 channels first (Dvae.rgb)"
+                    ? ": replicate grey images to 3 channels first (Channels.greyToRgb)"
                     : ": resize the images to " + size + "×" + size;
             throw new IllegalArgumentException("dVAE: expected images of shape (batch, " + c + ", " + size + ", " + size
                     + ") with values in [0, 1] but got " + s + hint);

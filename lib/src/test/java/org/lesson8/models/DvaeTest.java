@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lesson8.NdTest;
+import org.lesson8.nn.Channels;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Recipe;
@@ -70,7 +71,7 @@ class DvaeTest extends NdTest {
             assertTrue(y.min().getFloat() >= 0 && y.max().getFloat() <= 1, "decoded pixels lie in [0, 1]");
             assertEquals(new Shape(3, 3, 28, 28), v.reconstruct(x).getShape());
             NDArray grey = s.create(new float[] {0.1f, 0.9f}).reshape(2, 1, 1, 1).repeat(2, 28).repeat(3, 28);
-            NDArray rgb = Dvae.rgb(grey);
+            NDArray rgb = Channels.greyToRgb(grey);
             assertEquals(new Shape(2, 3, 28, 28), rgb.getShape());
             assertArrayEquals(new float[] {0.1f, 0.1f, 0.1f}, rgb.get("0, :, 5, 7").toFloatArray());
             assertArrayEquals(new float[] {0.9f, 0.9f, 0.9f}, rgb.get("1, :, 27, 0").toFloatArray());
@@ -83,7 +84,7 @@ class DvaeTest extends NdTest {
         try (NDManager s = m.newSubManager()) {
             Dvae v = new Dvae(s, Dvae.course(), 1);
             String grey = assertThrows(IllegalArgumentException.class, () -> v.encode(s.zeros(new Shape(2, 1, 28, 28)))).getMessage();
-            assertTrue(grey.contains("(2, 1, 28, 28)") && grey.contains("Dvae.rgb"), grey);
+            assertTrue(grey.contains("(2, 1, 28, 28)") && grey.contains("Channels.greyToRgb"), grey);
             String size = assertThrows(IllegalArgumentException.class, () -> v.encode(s.zeros(new Shape(2, 3, 32, 32)))).getMessage();
             assertTrue(size.contains("28×28"), size);
             NDArray signed = s.create(new float[] {-1, 1}).reshape(2, 1, 1, 1).repeat(1, 3).repeat(2, 28).repeat(3, 28);
