@@ -55,6 +55,11 @@ public final class GlideLesson {
         return new ClipLesson.Regime(new Recipe(64, 5e-4f, 0f, 200, 1f), 40);
     }
 
+    /** One more cycle of the base model ({@code ./course train glideMore}): the base regime at lr 3e-4. */
+    public static ClipLesson.Regime continuationRegime() {
+        return new ClipLesson.Regime(new Recipe(64, 3e-4f, 0f, 200, 1f), 40);
+    }
+
     /** The inpainting fine-tune: the base regime at a fifth of its learning rate and a short warm-up. */
     public static ClipLesson.Regime inpaintingRegime() {
         return new ClipLesson.Regime(new Recipe(64, 1e-4f, 0f, 50, 1f), 40);

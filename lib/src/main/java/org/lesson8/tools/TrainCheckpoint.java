@@ -60,6 +60,8 @@ public final class TrainCheckpoint {
                     "the DALL·E transformer of notebook 05 on the shipped dVAE's tokens of captioned images", TrainDallE::dalle),
             new Command("glide", "[steps=3000] [seconds]",
                     "the GLIDE of notebook 06 on scenes and Fashion captions, its samples judged at guidance 0, 1, 3", TrainGlide::base),
+            new Command("glideMore", "[steps=6000] [seconds] [every=1000]",
+                    "one more cosine cycle of the glide checkpoint (lr 3e-4), judged and written every EVERY steps", TrainGlide::more),
             new Command("noisedClip", "[steps=1000]",
                     "GLIDE's noised CLIP, fine-tuned from clip_scenes on noised pairs (CLIP guidance in notebook 06)", TrainGlide::noisedClip),
             new Command("glideInpaint", "[steps=800]",

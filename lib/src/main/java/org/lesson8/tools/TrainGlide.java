@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntConsumer;
 
 /**
  * The GLIDE checkpoints of notebook 06, fixed seed 42, each written as data/checkpoints/NAME.safetensors, NAME.json
@@ -83,6 +84,70 @@ public final class TrainGlide {
             write(name, new CheckpointInfo.Glide(model.config.name(), model.config.toString(), GlideLesson.regime().toString(),
                     model.parameterCount(), log.size(), secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY,
                     SEED, SCENES_SEED, samples, "./course train glide " + steps));
+        }
+    }
+
+    /**
+     * {@code ./course train glideMore [steps] [seconds] [every]}: one more cosine cycle of the shipped glide checkpoint
+     * ({@link GlideLesson#continuationRegime()}, data seed 42 + cycle). Steps and seconds add up in glide.json, its
+     * command joins the chain and glide-log.csv grows by this cycle. Every {@code every} steps (and at the end) the EMA
+     * weights are judged and written, so that a long run leaves a usable checkpoint when it is stopped; a snapshot's
+     * command says at which step of the cycle it was taken.
+     */
+    public static void more(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 6000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        int every = TrainCheckpoint.intArg(args, 2, 1000);
+        Path dir = TrainCheckpoint.checkpointDir();
+        Path file = dir.resolve("glide.safetensors");
+        Path json = dir.resolve("glide.json");
+        if (!Files.exists(file) || !Files.exists(json)) {
+            throw new IllegalStateException("./course train glideMore continues from " + file
+                    + " and its JSON, which are missing: run ./course train glide first");
+        }
+        CheckpointInfo.Glide before = CheckpointInfo.read(json, CheckpointInfo.Glide.class);
+        byte[] beforeLog = Files.readAllBytes(dir.resolve("glide-log.csv"));
+        int cycle = before.command().split(" && ").length;
+        long seed = SEED + cycle;
+        Seeds.seed(seed);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide model = new Glide(m, Glide.course(), SEED);
+            Checkpoint.load(model, file);
+            Glide sampler = new Glide(m, Glide.course(), SEED);
+            System.out.printf("continuing from %s (%d steps), cycle %d, seed %d%n", file, before.steps(), cycle, seed);
+            CaptionJudging judge = CaptionJudging.shipped(m);
+            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            ClassJudge classJudge = new ClassJudge(vit);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            String command = before.command() + " && ./course train glideMore " + steps;
+            IntConsumer snapshot = step -> {
+                try {
+                    ema.copyTo(sampler);
+                    List<CheckpointInfo.Glide.Samples> samples = new ArrayList<>();
+                    for (double s : SCALES) samples.add(measure(sampler, m, judge, classJudge, s));
+                    samples.forEach(System.out::println);
+                    long secs = Math.round((System.nanoTime() - t0) / 1e9);
+                    Checkpoint.save(sampler, file);
+                    Path logFile = dir.resolve("glide-log.csv");
+                    Files.write(logFile, beforeLog);
+                    log.appendCsv(logFile, before.steps());
+                    write("glide", new CheckpointInfo.Glide(before.model(), before.config(), GlideLesson.continuationRegime().toString(),
+                            sampler.parameterCount(), before.steps() + log.size(), before.trainSeconds() + secs,
+                            TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, SEED, SCENES_SEED,
+                            samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
+                } catch (Exception e) {
+                    throw new IllegalStateException("glideMore: could not write the snapshot at step " + step, e);
+                }
+            };
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), steps, seconds, seed, log,
+                    ema, step -> {
+                        progress("glideMore", "mse", step, log, t0);
+                        if (step % every == 0 && step < steps) snapshot.accept(step);
+                    });
+            snapshot.accept(log.size());
         }
     }
 
