@@ -65,7 +65,11 @@ public final class TrainCheckpoint {
             new Command("noisedClip", "[steps=1000]",
                     "GLIDE's noised CLIP, fine-tuned from clip_scenes on noised pairs (CLIP guidance in notebook 06)", TrainGlide::noisedClip),
             new Command("glideInpaint", "[steps=800]",
-                    "GLIDE's inpainting model, fine-tuned from glide on random rectangular masks", TrainGlide::inpainting));
+                    "GLIDE's inpainting model, fine-tuned from glide on random rectangular masks", TrainGlide::inpainting),
+            new Command("unclipPrior", "[steps=4000] [seconds]",
+                    "the unCLIP diffusion prior of notebook 07 (caption -> CLIP image embedding of clip_scenes)", TrainUnClip::prior),
+            new Command("unclipDecoder", "[steps=3000] [seconds]",
+                    "the unCLIP decoder of notebook 07, made from glide and fine-tuned on CLIP image embeddings", TrainUnClip::decoder));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
     static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");

@@ -14,6 +14,7 @@ import org.lesson8.diffusion.NoiseSource;
 import org.lesson8.eval.CaptionJudging;
 import org.lesson8.eval.ClassJudge;
 import org.lesson8.eval.PromptSet;
+import org.lesson8.eval.TextToImageEval;
 import org.lesson8.lessons.ClipLesson;
 import org.lesson8.lessons.GlideLesson;
 import org.lesson8.models.Clip;
@@ -153,6 +154,16 @@ public final class TrainGlide {
 
     /** Samples of seen one-object scene captions and of Fashion captions at guidance {@code s}, judged. */
     static CheckpointInfo.Glide.Samples measure(Glide model, NDManager m, CaptionJudging judge, ClassJudge vit, double s) {
+        double[] acc = judged(GlideLesson.generator(model, s, DDIM_STEPS), m, judge, vit);
+        return new CheckpointInfo.Glide.Samples(s, DDIM_STEPS, SAMPLES, r(acc[0], 4), SAMPLES, r(acc[1], 4));
+    }
+
+    /**
+     * The figures of the text-to-image checkpoints' JSON: {@link #SAMPLES} images of the seen one-object prompts (in
+     * turn) judged by the caption judge, and as many of the Fashion prompts (classes in turn, seed + 1) judged by the
+     * ViT: {share of scenes correct, share of Fashion correct}.
+     */
+    static double[] judged(TextToImageEval.Generator gen, NDManager m, CaptionJudging judge, ClassJudge vit) {
         List<String> scenes = new ArrayList<>();
         List<PromptSet.Prompt> seen = PromptSet.full().group(PromptSet.Group.ONE_SEEN);
         for (int i = 0; i < SAMPLES; i++) scenes.add(seen.get(i % seen.size()).caption());
@@ -163,11 +174,9 @@ public final class TrainGlide {
             fashion.add(FashionCaptions.prompt(labels[i]));
         }
         try (NDManager sub = m.newSubManager()) {
-            var gen = GlideLesson.generator(model, s, DDIM_STEPS);
             double sceneAcc = share(judge.captionCorrect(sub, gen.generate(sub, scenes, SEED), scenes));
             NDArray clothes = gen.generate(sub, fashion, SEED + 1).mean(new int[] {1}, true);
-            double fashionAcc = vit.judge(sub, clothes).accuracy(labels);
-            return new CheckpointInfo.Glide.Samples(s, DDIM_STEPS, SAMPLES, r(sceneAcc, 4), SAMPLES, r(fashionAcc, 4));
+            return new double[] {sceneAcc, vit.judge(sub, clothes).accuracy(labels)};
         }
     }
 
@@ -265,17 +274,17 @@ public final class TrainGlide {
     }
 
     /** Fashion-MNIST training images with sampled captions and scenes of the training split. */
-    private static ClipLesson.Pairs pairs() {
+    static ClipLesson.Pairs pairs() {
         return ClipLesson.Pairs.withScenes(FashionMnist.train(), new CaptionedScenes(SCENES_SEED), SEED);
     }
 
-    private static void progress(String name, String key, int step, MetricsLog log, long t0) {
+    static void progress(String name, String key, int step, MetricsLog log, long t0) {
         if (step % 100 == 0 || step == 10) {
             System.out.printf("%s step %d  %s %.4f  %.1f s%n", name, step, key, log.tailMean(key, 100), (System.nanoTime() - t0) / 1e9);
         }
     }
 
-    private static void save(Module model, String name, MetricsLog log) throws Exception {
+    static void save(Module model, String name, MetricsLog log) throws Exception {
         Path dir = TrainCheckpoint.checkpointDir();
         Path file = dir.resolve(name + ".safetensors");
         Checkpoint.save(model, file);
@@ -283,19 +292,19 @@ public final class TrainGlide {
         System.out.printf("saved %s (%d bytes)%n", file, Files.size(file));
     }
 
-    private static void write(String name, CheckpointInfo.Info info) throws Exception {
+    static void write(String name, CheckpointInfo.Info info) throws Exception {
         CheckpointInfo.write(TrainCheckpoint.checkpointDir().resolve(name + ".json"), info);
         System.out.print(CheckpointInfo.toJson(info));
     }
 
 
-    private static double share(boolean[] b) {
+    static double share(boolean[] b) {
         int k = 0;
         for (boolean x : b) if (x) k++;
         return k / (double) b.length;
     }
 
-    private static double r(double x, int digits) {
+    static double r(double x, int digits) {
         return CheckpointInfo.round(x, digits);
     }
 }

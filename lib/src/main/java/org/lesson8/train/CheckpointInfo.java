@@ -28,7 +28,7 @@ public final class CheckpointInfo {
 
     /** The description of one checkpoint; each names the command that made it. */
     public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge, Dvae, DallE,
-            Glide, NoisedClip, GlideInpaint {
+            Glide, NoisedClip, GlideInpaint, UnClipPrior, UnClipDecoder {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
     }
@@ -170,6 +170,29 @@ public final class CheckpointInfo {
         /** Caption accuracy of the edited scenes with the inpainting model and with the base model + pasting; largest change outside. */
         public record Edits(int scenes, double guidance, int ddimSteps, double inpaintingModelCaptionCorrect,
                             double baseWithPastingCaptionCorrect, double maxChangeOutsideMask) {}
+    }
+
+    /**
+     * unclip_prior.json: the unCLIP prior on the frozen scene CLIP, measured on {@code scenes} test scenes (canonical
+     * captions): mean cosine of the prior's sample (best of two) and of the caption's text embedding with the scene's
+     * image embedding, and caption retrieval (embedding → best of the probe captions by CLIP) for the image embedding,
+     * the prior's sample and the text embedding used as an image embedding would be judged the same way.
+     */
+    public record UnClipPrior(String model, String config, String clip, String recipe, long parameters, int steps, long trainSeconds,
+                              String threads, double finalMse, double emaDecay, long seed, int scenes, int samplingSteps,
+                              double guidance, double priorCosineToImage, double textCosineToImage, double imageCaptionTop1,
+                              double priorCaptionTop1, String command) implements Info {}
+
+    /**
+     * unclip_decoder.json: the unCLIP decoder fine-tuned from glide.safetensors on frozen-CLIP image embeddings; its
+     * samples judged per embedding source at one guidance scale.
+     */
+    public record UnClipDecoder(String model, String config, String startedFrom, String clip, String recipe, long parameters,
+                                int steps, long trainSeconds, String threads, double finalMse, double emaDecay, long seed,
+                                List<Samples> samples, String command) implements Info {
+        /** Shares judged correct among {@code scenes} seen one-object and {@code fashion} Fashion samples decoded from {@code source}. */
+        public record Samples(String source, double guidance, int ddimSteps, int scenes, double oneObjectSeenCaptionCorrect,
+                              int fashion, double fashionClassCorrect) {}
     }
 
     /** The JSON text of {@code info}, as written into the file. */

@@ -1,0 +1,108 @@
+package org.lesson8.tools;
+
+import ai.djl.ndarray.NDManager;
+import org.lesson8.course.Course;
+import org.lesson8.data.CaptionedScenes;
+import org.lesson8.eval.CaptionJudging;
+import org.lesson8.eval.ClassJudge;
+import org.lesson8.lessons.UnClipLesson;
+import org.lesson8.models.Clip;
+import org.lesson8.models.Glide;
+import org.lesson8.models.UnClipDecoder;
+import org.lesson8.models.UnClipPrior;
+import org.lesson8.models.Vit;
+import org.lesson8.train.Checkpoint;
+import org.lesson8.train.CheckpointInfo;
+import org.lesson8.train.Ema;
+import org.lesson8.train.MetricsLog;
+import org.lesson8.train.Seeds;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.lesson8.tools.TrainGlide.SEED;
+import static org.lesson8.tools.TrainGlide.SCENES_SEED;
+import static org.lesson8.tools.TrainGlide.r;
+
+/**
+ * The unCLIP checkpoints of notebook 07, fixed seed 42, on the frozen scene CLIP ({@link UnClipLesson#CLIP_CHECKPOINT}):
+ * <ul>
+ *   <li>{@code ./course train unclipPrior [steps] [seconds]}: the diffusion prior ({@link UnClipPrior#course()}, EMA
+ *   weights); its samples measured against the image embeddings of test scenes.</li>
+ *   <li>{@code ./course train unclipDecoder [steps] [seconds]}: the decoder made from glide.safetensors
+ *   ({@link UnClipLesson#decoderFrom}) and fine-tuned on image embeddings; decoded real-image and text embeddings judged.</li>
+ * </ul>
+ */
+public final class TrainUnClip {
+    private TrainUnClip() {}
+
+    /** The decoder's guidance scale and DDIM steps of the figures in unclip_decoder.json. */
+    static final double DECODER_SCALE = 3;
+    /** Test scenes of the prior's figures. */
+    static final int PROBE_SCENES = 300;
+
+    public static void prior(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 4000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        Seeds.seed(SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Clip clip = UnClipLesson.clip(m);
+            UnClipPrior prior = new UnClipPrior(m, UnClipPrior.course(), SEED);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(prior, UnClipLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            UnClipLesson.trainPrior(prior, clip, UnClipLesson.priorProcess(), TrainGlide.pairs(), UnClipLesson.priorRegime(), steps,
+                    seconds, SEED, log, ema, step -> TrainGlide.progress("unclipPrior", "mse", step, log, t0));
+            long secs = Math.round((System.nanoTime() - t0) / 1e9);
+            ema.copyTo(prior);
+            UnClipLesson.PriorSampling ps = UnClipLesson.PriorSampling.standard();
+            List<CaptionedScenes.Scene> probe = new CaptionedScenes(SCENES_SEED).scenes(CaptionedScenes.Split.TEST, PROBE_SCENES);
+            UnClipLesson.PriorQuality q = UnClipLesson.priorQuality(prior, clip, m, probe, ps, SEED);
+            System.out.println(q);
+            String name = "unclip_prior";
+            TrainGlide.save(prior, name, log);
+            TrainGlide.write(name, new CheckpointInfo.UnClipPrior(prior.config.name(), prior.config.toString(),
+                    UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.priorRegime().toString(), prior.parameterCount(), log.size(), secs,
+                    TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), UnClipLesson.EMA_DECAY, SEED, probe.size(), ps.steps(),
+                    ps.scale(), r(q.priorCosine(), 4), r(q.textCosine(), 4), r(q.imageTop1(), 4), r(q.priorTop1(), 4),
+                    "./course train unclipPrior " + steps));
+        }
+    }
+
+    public static void decoder(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 3000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        Seeds.seed(SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Clip clip = UnClipLesson.clip(m);
+            Glide glide = new Glide(m, Glide.course(), 0);
+            String start = "glide.safetensors";
+            Checkpoint.load(glide, Course.checkpoint(start));
+            UnClipDecoder decoder = UnClipLesson.decoderFrom(glide, m);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(decoder, UnClipLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), UnClipLesson.decoderRegime(), steps,
+                    seconds, SEED, log, ema, step -> TrainGlide.progress("unclipDecoder", "mse", step, log, t0));
+            long secs = Math.round((System.nanoTime() - t0) / 1e9);
+            ema.copyTo(decoder);
+            CaptionJudging judge = CaptionJudging.shipped(m);
+            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
+            for (UnClipLesson.Source source : List.of(UnClipLesson.Source.IMAGE_EMBEDDING, UnClipLesson.Source.TEXT_EMBEDDING)) {
+                double[] acc = TrainGlide.judged(UnClipLesson.generator(decoder, clip, null, source, null, DECODER_SCALE,
+                        TrainGlide.DDIM_STEPS), m, judge, new ClassJudge(vit));
+                samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.DDIM_STEPS,
+                        TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
+                System.out.println(samples.get(samples.size() - 1));
+            }
+            String name = "unclip_decoder";
+            TrainGlide.save(decoder, name, log);
+            TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(decoder.config.name(), decoder.config.toString(), start,
+                    UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime().toString(), decoder.parameterCount(), log.size(), secs,
+                    TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), UnClipLesson.EMA_DECAY, SEED, samples,
+                    "./course train unclipDecoder " + steps));
+        }
+    }
+}
