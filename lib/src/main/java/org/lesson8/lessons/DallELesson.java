@@ -12,6 +12,9 @@ import org.lesson8.data.FashionCaptions;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.data.SceneCaptions;
 import org.lesson8.data.Tokenizer;
+import org.lesson8.eval.ClipScores;
+import org.lesson8.eval.TextToImageEval;
+import org.lesson8.models.Clip;
 import org.lesson8.models.DallE;
 import org.lesson8.models.Dvae;
 import org.lesson8.nn.Channels;
@@ -19,6 +22,7 @@ import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Recipe;
 import org.lesson8.train.TrainLoop;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -312,6 +316,26 @@ public final class DallELesson {
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
         return Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * DALL·E with CLIP reranking as a generator for {@link TextToImageEval#evaluate}: {@code n} samples per caption
+     * from {@code pipeline}, the one with the highest CLIP score ({@link ClipScores#clipScore}) kept.
+     */
+    public static TextToImageEval.Generator reranked(Pipeline pipeline, Clip clip, int n) {
+        return (m, captions, seed) -> {
+            List<String> rep = new ArrayList<>();
+            for (String c : captions) for (int j = 0; j < n; j++) rep.add(c);
+            NDArray images = pipeline.generate(m, rep, seed);
+            double[] s = ClipScores.clipScore(clip, m, images, rep);
+            int[] keep = new int[captions.size()];
+            for (int i = 0; i < captions.size(); i++) {
+                float[] block = new float[n];
+                for (int j = 0; j < n; j++) block[j] = (float) s[i * n + j];
+                keep[i] = i * n + rerank(block, 1)[0];
+            }
+            return select(images, keep);
+        };
     }
 
     /** The rows {@code keep} of images (N, C, H, W), in that order. */

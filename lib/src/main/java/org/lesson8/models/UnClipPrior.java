@@ -223,7 +223,7 @@ public class UnClipPrior extends Module {
      * {@code d} from x_T drawn from {@code noise}, with guidance scale {@code s}, divided by √E and renormalised.
      */
     public NDArray sample(GaussianDiffusion d, int steps, Caption c, double s, NoiseSource noise) {
-        Denoiser<Caption> eps = guidance(epsilon(d), s);
+        Denoiser<Caption> eps = s == 1 ? epsilon(d) : guidance(epsilon(d), s);   // s = 1 is the conditional model alone
         NDArray xT = noise.sample(c.textEmbed().getManager(), new Shape(c.batch(), config.embedDim()));
         return Clip.normalize(Samplers.ddim(d.respace(steps), eps, xT, c, 0, null, false, null));
     }

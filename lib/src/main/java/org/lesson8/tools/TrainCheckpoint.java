@@ -68,7 +68,7 @@ public final class TrainCheckpoint {
                     "GLIDE's inpainting model, fine-tuned from glide on random rectangular masks", TrainGlide::inpainting),
             new Command("unclipPrior", "[steps=4000] [seconds]",
                     "the unCLIP diffusion prior of notebook 07 (caption -> CLIP image embedding of clip_scenes)", TrainUnClip::prior),
-            new Command("unclipDecoder", "[steps=3000] [seconds]",
+            new Command("unclipDecoder", "[steps=3000] [seconds] [from=glide]",
                     "the unCLIP decoder of notebook 07, made from glide and fine-tuned on CLIP image embeddings", TrainUnClip::decoder));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */

@@ -29,8 +29,9 @@ import static org.lesson8.tools.TrainGlide.r;
  * <ul>
  *   <li>{@code ./course train unclipPrior [steps] [seconds]}: the diffusion prior ({@link UnClipPrior#course()}, EMA
  *   weights); its samples measured against the image embeddings of test scenes.</li>
- *   <li>{@code ./course train unclipDecoder [steps] [seconds]}: the decoder made from glide.safetensors
- *   ({@link UnClipLesson#decoderFrom}) and fine-tuned on image embeddings; decoded real-image and text embeddings judged.</li>
+ *   <li>{@code ./course train unclipDecoder [steps] [seconds] [from=glide]}: the decoder made from the GLIDE checkpoint
+ *   FROM.safetensors ({@link UnClipLesson#decoderFrom}; its JSON says how that GLIDE was made) and fine-tuned on image
+ *   embeddings; decoded real-image and text embeddings judged.</li>
  * </ul>
  */
 public final class TrainUnClip {
@@ -72,12 +73,14 @@ public final class TrainUnClip {
     public static void decoder(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        String from = args.length > 2 ? args[2] : "glide";
         Seeds.seed(SEED);
         try (NDManager m = NDManager.newBaseManager()) {
             Clip clip = UnClipLesson.clip(m);
             Glide glide = new Glide(m, Glide.course(), 0);
-            String start = "glide.safetensors";
-            Checkpoint.load(glide, Course.checkpoint(start));
+            Checkpoint.load(glide, Course.checkpoint(from + ".safetensors"));
+            CheckpointInfo.Glide glideInfo = CheckpointInfo.read(Course.checkpoint(from + ".json"), CheckpointInfo.Glide.class);
+            String start = from + ".safetensors (GLIDE after " + glideInfo.steps() + " steps: " + glideInfo.command() + ")";
             UnClipDecoder decoder = UnClipLesson.decoderFrom(glide, m);
             MetricsLog log = new MetricsLog();
             Ema ema = new Ema(decoder, UnClipLesson.EMA_DECAY);
@@ -102,7 +105,7 @@ public final class TrainUnClip {
             TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(decoder.config.name(), decoder.config.toString(), start,
                     UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime().toString(), decoder.parameterCount(), log.size(), secs,
                     TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), UnClipLesson.EMA_DECAY, SEED, samples,
-                    "./course train unclipDecoder " + steps));
+                    "./course train unclipDecoder " + (args.length > 0 ? String.join(" ", args) : String.valueOf(steps))));
         }
     }
 }

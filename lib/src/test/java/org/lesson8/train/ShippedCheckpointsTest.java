@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lesson8.NdTest;
 import org.lesson8.course.Course;
+import org.lesson8.lessons.UnClipLesson;
 import org.lesson8.models.CaptionJudge;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.models.Clip;
@@ -18,6 +19,8 @@ import org.lesson8.models.Dit;
 import org.lesson8.models.Glide;
 import org.lesson8.models.ImageGpt;
 import org.lesson8.models.NoisedClip;
+import org.lesson8.models.UnClipDecoder;
+import org.lesson8.models.UnClipPrior;
 import org.lesson8.models.Vae;
 import org.lesson8.models.Vit;
 import org.lesson8.nn.Module;
@@ -46,13 +49,15 @@ class ShippedCheckpointsTest extends NdTest {
             case "glide" -> new Glide(m, Glide.course(), 0);
             case "glide_inpaint" -> new Glide(m, Glide.course().withInpainting(), 0);
             case "noised_clip" -> new NoisedClip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
+            case "unclip_prior" -> new UnClipPrior(m, UnClipPrior.course(), 0);
+            case "unclip_decoder" -> new UnClipDecoder(m, UnClipLesson.decoderConfig(), 0);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "dvae",
-            "dalle", "glide", "glide_inpaint", "noised_clip"})
+            "dalle", "glide", "glide_inpaint", "noised_clip", "unclip_prior", "unclip_decoder"})
     void loadsWithNothingMissingOrExtra(String name) throws Exception {
         try (NDManager sub = m.newSubManager()) {
             Module model = model(sub, name);
