@@ -70,6 +70,26 @@ public final class GlideLesson {
         return new ClipLesson.Regime(new Recipe(256, 3e-4f, 0.1f, 50, 1f), 160);
     }
 
+    /** γ of the min-SNR loss weighting of the continuation cycles ({@link #minSnrWeights}). */
+    public static final double MIN_SNR_GAMMA = 5;
+
+    /**
+     * Min-SNR-γ loss weights (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting Strategy") for
+     * ε-prediction: w_t = min(SNR_t, γ) / SNR_t with SNR_t = ᾱ_t / (1 − ᾱ_t), for timesteps t (B,) of {@code process}.
+     * Low-noise steps (SNR &gt; γ), whose ε is easy and dominates the plain MSE's gradient, count less; the steps where the
+     * picture's layout is decided keep weight 1. The optimum of the loss is unchanged (each t is still ε-MSE).
+     */
+    public static NDArray minSnrWeights(GaussianDiffusion process, NDArray t, double gamma) {
+        double[] ab = process.alphasCumprod();
+        long[] ts = t.toLongArray();
+        float[] w = new float[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            double snr = ab[(int) ts[i]] / (1 - ab[(int) ts[i]]);
+            w[i] = (float) (Math.min(snr, gamma) / snr);
+        }
+        return t.getManager().create(w);
+    }
+
     /** EMA decay of the sampled weights (GLIDE and DiT: 0.9999 over far longer runs). */
     public static final double EMA_DECAY = 0.999;
 
@@ -83,6 +103,16 @@ public final class GlideLesson {
      */
     public static TrainLoop train(Glide model, GaussianDiffusion process, ClipLesson.Pairs data, ClipLesson.Regime r, int steps,
                                   double seconds, long seed, MetricsLog log, Ema ema, IntConsumer onStep) {
+        return train(model, process, data, r, 0, steps, seconds, seed, log, ema, onStep);
+    }
+
+    /**
+     * {@link #train} with the per-example ε-MSE weighted by {@link #minSnrWeights} when {@code minSnrGamma} &gt; 0 (0: the
+     * plain mean, GLIDE's loss). "mse" is logged unweighted either way, so that curves stay comparable.
+     */
+    public static TrainLoop train(Glide model, GaussianDiffusion process, ClipLesson.Pairs data, ClipLesson.Regime r,
+                                  double minSnrGamma, int steps, double seconds, long seed, MetricsLog log, Ema ema,
+                                  IntConsumer onStep) {
         Random drop = new Random(seed + 1);
         Random tRng = new Random(seed + 2);
         Random maskRng = new Random(seed + 3);
@@ -95,14 +125,19 @@ public final class GlideLesson {
             Glide.Text text = model.dropCaptions(model.tokenize(sub, b.captions()), drop);
             if (model.config.inpaint()) text = text.withInpainting(x0, randomMasks(sub, n, model.config.imageSize(), maskRng));
             NDArray t = process.sampleTimesteps(sub, n, tRng);
-            NDArray mse = process.trainingLosses(model, x0, t, text, noise).mse().mean();
-            metrics.put("mse", (double) mse.getFloat());
-            return mse;
+            return weighted(process.trainingLosses(model, x0, t, text, noise).mse(), process, t, minSnrGamma, metrics);
         }, step -> {
             if (ema != null) ema.update();
             if (onStep != null) onStep.accept(step);
         });
         return loop;
+    }
+
+    /** The mean of per-example ε-MSE {@code mse} (B,), min-SNR weighted when γ &gt; 0; logs the plain mean as "mse". */
+    public static NDArray weighted(NDArray mse, GaussianDiffusion process, NDArray t, double gamma, Map<String, Double> metrics) {
+        NDArray plain = mse.mean();
+        metrics.put("mse", (double) plain.getFloat());
+        return gamma > 0 ? mse.mul(minSnrWeights(process, t, gamma)).mean() : plain;
     }
 
     /**

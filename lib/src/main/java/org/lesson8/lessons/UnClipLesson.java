@@ -135,7 +135,8 @@ public final class UnClipLesson {
     }
 
     /**
-     * Trains the decoder with the ε-MSE of {@code process} on mixed batches of {@code data}: each image's condition is
+     * Trains the decoder with the ε-MSE of {@code process}, min-SNR weighted as GLIDE's continuation
+     * ({@link GlideLesson#minSnrWeights}), on mixed batches of {@code data}: each image's condition is
      * its own frozen-CLIP image embedding, set to zero with probability {@code embedDropout} (classifier-free
      * guidance). With {@code ema} (may be null) the moving average is updated after every step.
      */
@@ -154,9 +155,8 @@ public final class UnClipLesson {
             UnClipDecoder.Condition cond = decoder.dropConditions(
                     new UnClipDecoder.Condition(imageEmbeddings(clip, b.images()), text), drop);
             NDArray t = process.sampleTimesteps(sub, n, tRng);
-            NDArray mse = process.trainingLosses(decoder, x0, t, cond, noise).mse().mean();
-            metrics.put("mse", (double) mse.getFloat());
-            return mse;
+            return GlideLesson.weighted(process.trainingLosses(decoder, x0, t, cond, noise).mse(), process, t,
+                    GlideLesson.MIN_SNR_GAMMA, metrics);
         }, step -> {
             if (ema != null) ema.update();
             if (onStep != null) onStep.accept(step);

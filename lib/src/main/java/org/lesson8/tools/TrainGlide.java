@@ -90,7 +90,8 @@ public final class TrainGlide {
 
     /**
      * {@code ./course train glideMore [steps] [seconds] [every]}: one more cosine cycle of the shipped glide checkpoint
-     * ({@link GlideLesson#continuationRegime()}, data seed 42 + cycle). Steps and seconds add up in glide.json, its
+     * ({@link GlideLesson#continuationRegime()}, data seed 42 + cycle, the ε-MSE min-SNR weighted with
+     * γ = {@link GlideLesson#MIN_SNR_GAMMA}). Steps and seconds add up in glide.json, its
      * command joins the chain and glide-log.csv grows by this cycle. Every {@code every} steps (and at the end) the EMA
      * weights are judged and written, so that a long run leaves a usable checkpoint when it is stopped; a snapshot's
      * command says at which step of the cycle it was taken.
@@ -135,7 +136,8 @@ public final class TrainGlide {
                     Path logFile = dir.resolve("glide-log.csv");
                     Files.write(logFile, beforeLog);
                     log.appendCsv(logFile, before.steps());
-                    write("glide", new CheckpointInfo.Glide(before.model(), before.config(), GlideLesson.continuationRegime().toString(),
+                    write("glide", new CheckpointInfo.Glide(before.model(), before.config(), GlideLesson.continuationRegime()
+                            + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
                             sampler.parameterCount(), before.steps() + log.size(), before.trainSeconds() + secs,
                             TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, SEED, SCENES_SEED,
                             samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
@@ -143,8 +145,8 @@ public final class TrainGlide {
                     throw new IllegalStateException("glideMore: could not write the snapshot at step " + step, e);
                 }
             };
-            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), steps, seconds, seed, log,
-                    ema, step -> {
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
+                    steps, seconds, seed, log, ema, step -> {
                         progress("glideMore", "mse", step, log, t0);
                         if (step % every == 0 && step < steps) snapshot.accept(step);
                     });

@@ -51,6 +51,28 @@ class GlideLessonTest extends NdTest {
     }
 
     @Test
+    void minSnrWeightsAreOneBelowGammaAndGammaOverSnrAbove() {
+        var process = GlideLesson.process();
+        double[] ab = process.alphasCumprod();
+        long[] ts = {0, 100, 500, 900, 999};
+        float[] w = GlideLesson.minSnrWeights(process, m.create(ts), 5).toFloatArray();
+        for (int i = 0; i < ts.length; i++) {
+            double snr = ab[(int) ts[i]] / (1 - ab[(int) ts[i]]);
+            assertEquals(snr > 5 ? 5 / snr : 1.0, w[i], 1e-6, "t = " + ts[i]);
+        }
+        assertTrue(w[0] < 0.01, "the least noisy step counts little: " + w[0]);
+        assertEquals(1f, w[4], 0f);
+        var metrics = new java.util.HashMap<String, Double>();
+        NDArray mse = m.create(new float[] {1, 2, 3, 4, 5});
+        float weighted = GlideLesson.weighted(mse, process, m.create(ts), 5, metrics).getFloat();
+        double want = 0;
+        for (int i = 0; i < 5; i++) want += (i + 1) * w[i] / 5.0;
+        assertEquals(want, weighted, 1e-5);
+        assertEquals(3.0, metrics.get("mse"), 1e-6, "the logged mse is the plain mean");
+        assertEquals(3f, GlideLesson.weighted(mse, process, m.create(ts), 0, metrics).getFloat(), 1e-6);
+    }
+
+    @Test
     void randomMasksEraseOneRectangleOfBoundedSizeInsideTheImage() {
         int size = 28;
         float[] v = GlideLesson.randomMasks(m, 64, size, new Random(3)).toFloatArray();
