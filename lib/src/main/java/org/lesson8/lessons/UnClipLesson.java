@@ -38,10 +38,10 @@ import java.util.function.IntConsumer;
  * embedding → image), trained here on the captioned scenes and Fashion captions; generation through three sources of
  * the embedding ({@link Source}: a real image's, the prior's, the caption's own text embedding), variations and
  * interpolations.
- * <p><b>Choices.</b> The decoder reads the embedding only ({@link UnClipDecoder.Config#withoutText}): the paper's
- * decoder may also read the caption, but without it every figure of the notebook measures what the embedding alone
- * carries, which is the question of slide 24. It starts from the trained GLIDE of notebook 06 ({@link #decoderFrom}),
- * the model the paper modifies, so that it does not learn to draw from scratch.
+ * <p><b>Choices.</b> The decoder reads the CLIP image embedding and the caption, as the paper's (and slide 24: "the
+ * prior's output and the text"); it starts from the trained GLIDE of notebook 06 ({@link #decoderFrom}), the model the
+ * paper modifies, so that it does not learn to draw from scratch. Its caption path is GLIDE's; only the embedding's two
+ * projections are new. Variations and interpolations decode an embedding with the empty caption.
  */
 public final class UnClipLesson {
     private UnClipLesson() {}
@@ -78,19 +78,18 @@ public final class UnClipLesson {
         return clip;
     }
 
-    /** The course decoder ({@link UnClipDecoder#course()} without the caption input). */
+    /** The course decoder ({@link UnClipDecoder#course()}: GLIDE-course's sizes, embedding and caption). */
     public static UnClipDecoder.Config decoderConfig() {
-        return UnClipDecoder.course().withoutText();
+        return UnClipDecoder.course();
     }
 
     // ------------------------------------------------------------------ the decoder from GLIDE
 
     /**
-     * A decoder made from a trained GLIDE: every parameter the two share (patch embedding, timestep embedding, blocks,
-     * final layer) copied from {@code glide}; the embedding's projections start at zero weights with biases that
-     * reproduce GLIDE's empty caption: {@code clip_to_time} adds what GLIDE's final-token projection adds for
-     * "&lt;start&gt;&lt;end&gt;", and the four context tokens are that caption's two token outputs (the last one
-     * repeated). Training then only has to learn how the embedding changes the image.
+     * A decoder made from a trained GLIDE: every parameter the two share (patch and timestep embeddings, the text
+     * transformer and its projection, the blocks, the final layer) copied from {@code glide}; the embedding's two
+     * projections start at zero (weights and biases), so that the embedding adds nothing to the timestep vector and its
+     * four context tokens are zero vectors. Training then only has to learn how the embedding changes the image.
      */
     public static UnClipDecoder decoderFrom(Glide glide, NDManager m) {
         UnClipDecoder.Config c = decoderConfig();
@@ -111,18 +110,9 @@ public final class UnClipLesson {
             }
             e.getValue().set(src.toFloatArray());
         }
-        try (NDManager sub = m.newSubManager()) {
-            Glide.Text empty = glide.tokenize(sub, List.of(""));
-            NDArray xf = glide.transformer.forward(empty.ids());                              // (1, S, W)
-            NDArray end = glide.transformerProj.forward(Clip.TextEncoder.pool(xf, empty.ends())); // (1, D)
-            d.clipToTime.weight.set(new float[(int) d.clipToTime.weight.size()]);
-            d.clipToTime.bias.set(end.toFloatArray());
-            int w = g.textWidth();
-            float[] xs = xf.toFloatArray();
-            float[] tokens = new float[c.embedTokens() * w];
-            for (int k = 0; k < c.embedTokens(); k++) System.arraycopy(xs, Math.min(k, 1) * w, tokens, k * w, w);
-            d.clipToTokens.weight.set(new float[(int) d.clipToTokens.weight.size()]);
-            d.clipToTokens.bias.set(tokens);
+        for (org.lesson8.nn.Linear l : List.of(d.clipToTime, d.clipToTokens)) {
+            l.weight.set(new float[(int) l.weight.size()]);
+            l.bias.set(new float[(int) l.bias.size()]);
         }
         return d;
     }
@@ -194,12 +184,14 @@ public final class UnClipLesson {
 
     // ------------------------------------------------------------------ sampling
 
-    /** Where the decoder's embedding comes from: the slide's question, (a), (b) and (c). */
+    /** Where the decoder's embedding comes from: the slide's question, (a), (b) and (c), and none at all. */
     public enum Source {
+        /** The caption alone, with the zero (null) embedding: the decoder as a GLIDE. */
+        CAPTION_ONLY("(0) caption only, zero embedding"),
         /** (a) The CLIP image embedding of a real image of the caption (a fresh draw of its ground truth): the ceiling. */
         IMAGE_EMBEDDING("(a) real image's embedding"),
         /** (b) unCLIP itself: the prior's sample (best of two) from the caption. */
-        PRIOR("(b) prior"),
+        PRIOR("(b) prior = unCLIP"),
         /** (c) No prior: the caption's CLIP text embedding, fed as if it were an image embedding. */
         TEXT_EMBEDDING("(c) text embedding, no prior");
 
@@ -232,6 +224,7 @@ public final class UnClipLesson {
                 yield clip.embedImages(real.getShape().get(1) == 1 ? Channels.greyToRgb(real) : real);
             }
             case TEXT_EMBEDDING -> clip.embedTexts(m, captions);
+            case CAPTION_ONLY -> m.zeros(new Shape(captions.size(), clip.config.embedDim()));
             case PRIOR -> {
                 if (prior == null) throw new IllegalArgumentException("the PRIOR source needs a trained prior (unclip_prior.safetensors)");
                 UnClipPrior.Caption c = UnClipPrior.Caption.encode(clip, m, captions);
@@ -275,17 +268,17 @@ public final class UnClipLesson {
     }
 
     /**
-     * Unit CLIP embeddings (N, E) → images (N, 3, I, I) in [0, 1]: DDIM (η = 0) over {@code steps} steps with
-     * classifier-free guidance {@code s} (zero embedding = ∅), starting from {@code xT} (N, 3, I, I).
+     * Unit (or zero) CLIP embeddings (N, E) and captions (null: the empty caption for every row) → images (N, 3, I, I)
+     * in [0, 1]: DDIM (η = 0) over {@code steps} steps with classifier-free guidance {@code s} (∅ = zero embedding and
+     * empty caption), starting from {@code xT} (N, 3, I, I).
      */
-    public static NDArray decode(UnClipDecoder decoder, NDArray embeddings, NDArray xT, double s, int steps) {
-        if (decoder.config.text()) {
-            throw new IllegalArgumentException("UnClipLesson.decode reads the embedding only: use a decoder made with "
-                    + "UnClipLesson.decoderConfig() (no caption input)");
-        }
+    public static NDArray decode(UnClipDecoder decoder, NDArray embeddings, List<String> captions, NDArray xT, double s, int steps) {
         GaussianDiffusion d = process().respace(steps);
         Denoiser<UnClipDecoder.Condition> guided = s == 1 ? decoder : UnClipDecoder.guidance(decoder, s);
-        NDArray x = Samplers.ddim(d, guided, xT, new UnClipDecoder.Condition(embeddings, null), 0, null, true, null);
+        int n = (int) embeddings.getShape().get(0);
+        Glide.Text text = !decoder.config.text() ? null
+                : decoder.tokenize(embeddings.getManager(), captions != null ? captions : java.util.Collections.nCopies(n, ""));
+        NDArray x = Samplers.ddim(d, guided, xT, new UnClipDecoder.Condition(embeddings, text), 0, null, true, null);
         return LatentDiffusion.toUnit(x);
     }
 
@@ -295,28 +288,32 @@ public final class UnClipLesson {
         return NoiseSource.seeded(new Random(seed)).sample(m, new Shape(n, g.channels(), g.imageSize(), g.imageSize()));
     }
 
-    /** Captions → images through {@code source} and the decoder: what {@link TextToImageEval#evaluate} measures. */
+    /**
+     * Captions → images through {@code source} and the decoder, which also reads the caption (as the paper's): what
+     * {@link TextToImageEval#evaluate} measures.
+     */
     public static TextToImageEval.Generator generator(UnClipDecoder decoder, Clip clip, UnClipPrior prior, Source source,
                                                       PriorSampling ps, double decoderScale, int steps) {
-        return (m, captions, seed) -> decode(decoder, embeddings(m, source, clip, prior, ps, captions, seed + 7919),
+        return (m, captions, seed) -> decode(decoder, embeddings(m, source, clip, prior, ps, captions, seed + 7919), captions,
                 noise(decoder, m, captions.size(), seed), decoderScale, steps);
     }
 
     /**
      * Variations (§3.1): the CLIP embedding of each of {@code images} (N, 3, I, I) in [0, 1], decoded {@code count}
-     * times from different noise: rows of (N·count, 3, I, I), image by image.
+     * times from different noise with the empty caption: rows of (N·count, 3, I, I), image by image.
      */
     public static NDArray variations(UnClipDecoder decoder, Clip clip, NDManager m, NDArray images, int count, double s,
                                      int steps, long seed) {
         NDArray z = clip.embedImages(images);
         long n = z.getShape().get(0);
         NDArray rep = z.expandDims(1).repeat(1, count).reshape(n * count, z.getShape().get(1));
-        return decode(decoder, rep, noise(decoder, m, (int) (n * count), seed), s, steps);
+        return decode(decoder, rep, null, noise(decoder, m, (int) (n * count), seed), s, steps);
     }
 
     /**
      * Interpolation (§3.2): {@code points} embeddings on the great circle from image a's CLIP embedding to image b's
-     * ({@link UnitVectors#slerp}, t = 0 … 1), decoded from one fixed noise: (points, 3, I, I). Inputs (1, 3, I, I).
+     * ({@link UnitVectors#slerp}, t = 0 … 1), decoded from one fixed noise with the empty caption: (points, 3, I, I).
+     * Inputs (1, 3, I, I).
      */
     public static NDArray interpolate(UnClipDecoder decoder, Clip clip, NDManager m, NDArray a, NDArray b, int points,
                                       double s, int steps, long seed) {
@@ -328,6 +325,6 @@ public final class UnClipLesson {
         for (int k = 1; k < points; k++) z = z.concat(path.get(k), 0);
         NDArray one = noise(decoder, m, 1, seed);
         NDArray xT = one.repeat(0, points);
-        return decode(decoder, z, xT, s, steps);
+        return decode(decoder, z, null, xT, s, steps);
     }
 }

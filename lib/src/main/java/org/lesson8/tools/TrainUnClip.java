@@ -93,7 +93,8 @@ public final class TrainUnClip {
             Vit vit = new Vit(m, Vit.fashionSmall(), 0);
             Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
             List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
-            for (UnClipLesson.Source source : List.of(UnClipLesson.Source.IMAGE_EMBEDDING, UnClipLesson.Source.TEXT_EMBEDDING)) {
+            for (UnClipLesson.Source source : List.of(UnClipLesson.Source.CAPTION_ONLY, UnClipLesson.Source.IMAGE_EMBEDDING,
+                    UnClipLesson.Source.TEXT_EMBEDDING)) {
                 double[] acc = TrainGlide.judged(UnClipLesson.generator(decoder, clip, null, source, null, DECODER_SCALE,
                         TrainGlide.DDIM_STEPS), m, judge, new ClassJudge(vit));
                 samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.DDIM_STEPS,
