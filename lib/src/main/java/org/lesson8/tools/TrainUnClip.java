@@ -5,6 +5,7 @@ import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.eval.CaptionJudging;
 import org.lesson8.eval.ClassJudge;
+import org.lesson8.lessons.GlideLesson;
 import org.lesson8.lessons.UnClipLesson;
 import org.lesson8.models.Clip;
 import org.lesson8.models.Glide;
@@ -104,7 +105,7 @@ public final class TrainUnClip {
             String name = "unclip_decoder";
             TrainGlide.save(decoder, name, log);
             TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(decoder.config.name(), decoder.config.toString(), start,
-                    UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime().toString(), decoder.parameterCount(), log.size(), secs,
+                    UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA, decoder.parameterCount(), log.size(), secs,
                     TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), UnClipLesson.EMA_DECAY, SEED, samples,
                     "./course train unclipDecoder " + (args.length > 0 ? String.join(" ", args) : String.valueOf(steps))));
         }
