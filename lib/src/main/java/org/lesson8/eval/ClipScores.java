@@ -81,4 +81,15 @@ public final class ClipScores {
         for (int i = 0; i < img.length; i++) for (int k = 0; k < img[i].length; k++) out[i] += img[i][k] * txt[i][k];
         return out;
     }
+
+    /**
+     * Caption retrieval: the share of rows of {@code embeddings} (N, E) whose highest dot product with the rows of
+     * {@code texts} (N, E, the embeddings of {@code captions}) is with their own caption or an identical one.
+     */
+    public static double ownCaptionTop1(NDArray embeddings, NDArray texts, List<String> captions) {
+        long[] best = embeddings.matMul(texts.transpose()).argMax(1).toLongArray();
+        int right = 0;
+        for (int i = 0; i < best.length; i++) if (captions.get((int) best[i]).equals(captions.get(i))) right++;
+        return right / (double) best.length;
+    }
 }

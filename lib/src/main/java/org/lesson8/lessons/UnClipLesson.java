@@ -9,6 +9,7 @@ import org.lesson8.diffusion.Denoiser;
 import org.lesson8.diffusion.GaussianDiffusion;
 import org.lesson8.diffusion.NoiseSource;
 import org.lesson8.diffusion.Samplers;
+import org.lesson8.eval.ClipScores;
 import org.lesson8.eval.PromptSet;
 import org.lesson8.eval.TextToImageEval;
 import org.lesson8.models.Clip;
@@ -251,7 +252,7 @@ public final class UnClipLesson {
             NDArray text = clip.embedTexts(sub, captions);
             NDArray sampled = embeddings(sub, Source.PRIOR, clip, prior, ps, captions, seed);
             return new PriorQuality(scenes.size(), meanDot(sampled, image), meanDot(text, image),
-                    ownCaption(image, text, captions), ownCaption(sampled, text, captions));
+                    ClipScores.ownCaptionTop1(image, text, captions), ClipScores.ownCaptionTop1(sampled, text, captions));
         }
     }
 
@@ -259,13 +260,6 @@ public final class UnClipLesson {
         return a.mul(b).sum(new int[] {1}).mean().getFloat();
     }
 
-    /** Share of rows of {@code z} whose highest dot product with the rows of {@code text} is with their own caption. */
-    static double ownCaption(NDArray z, NDArray text, List<String> captions) {
-        long[] best = z.matMul(text.transpose()).argMax(1).toLongArray();
-        int right = 0;
-        for (int i = 0; i < best.length; i++) if (captions.get((int) best[i]).equals(captions.get(i))) right++;
-        return right / (double) best.length;
-    }
 
     /**
      * Unit (or zero) CLIP embeddings (N, E) and captions (null: the empty caption for every row) → images (N, 3, I, I)

@@ -13,6 +13,7 @@ import org.lesson8.diffusion.GaussianDiffusion;
 import org.lesson8.diffusion.NoiseSource;
 import org.lesson8.eval.CaptionJudging;
 import org.lesson8.eval.ClassJudge;
+import org.lesson8.eval.ClipScores;
 import org.lesson8.eval.PromptSet;
 import org.lesson8.eval.TextToImageEval;
 import org.lesson8.lessons.ClipLesson;
@@ -224,10 +225,7 @@ public final class TrainGlide {
             NDArray x0 = LatentDiffusion.toSigned(CaptionedScenes.images(sub, scenes));
             NDArray ts = sub.full(new Shape(scenes.size()), t, DataType.INT64);
             NDArray xt = process.qSample(x0, ts, NoiseSource.seeded(new Random(SEED)).sample(sub, x0.getShape()));
-            long[] best = clip.embedNoised(xt, ts).matMul(clip.embedTexts(sub, captions).transpose()).argMax(1).toLongArray();
-            int right = 0;
-            for (int i = 0; i < best.length; i++) if (captions.get((int) best[i]).equals(captions.get(i))) right++;
-            return right / (double) best.length;
+            return ClipScores.ownCaptionTop1(clip.embedNoised(xt, ts), clip.embedTexts(sub, captions), captions);
         }
     }
 
