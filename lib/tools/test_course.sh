@@ -37,6 +37,10 @@ mkdir -p "$TMP/worktree" && ln -s "$TMP/new/.venv" "$TMP/worktree/.venv"
 printf '#!%s\nimport sys\n' "$TMP/new/.venv/bin/python" >"$TMP/new/.venv/bin/jupyter"
 state="$(with_course "VENV='$TMP/worktree/.venv'; venv_state")"
 [ "$state" = ok ]; check "venv_state: symlinked .venv is ok" $? "got '$state'"
+mkdir -p "$TMP/with space" && ln -s "$TMP/new/.venv" "$TMP/with space/.venv"
+printf '#!/bin/sh\n'"'''exec' \"%s\" \"\$0\" \"\$@\"\n' '''\n" "$TMP/with space/.venv/bin/python" >"$TMP/new/.venv/bin/jupyter"
+state="$(with_course "VENV='$TMP/with space/.venv'; venv_state")"
+[ "$state" = ok ]; check "venv_state: pip's /bin/sh form (path with a space) is ok" $? "got '$state': $(cat "$TMP/new/.venv/bin/jupyter")"
 out="$(with_course "VENV='$TMP/new/.venv'; STAMPS='$TMP/stamps'; python3() { echo \"python3 \$*\"; [ \"\$1\" != -m ] || exit 0; command python3 \"\$@\"; }
   printf '#!%s\n' '$TMP/old/.venv/bin/python' >'$TMP/new/.venv/bin/jupyter'; setup_venv" 2>&1)"
 printf '%s' "$out" | grep -q "was made in $TMP/old/.venv (the project folder was moved" \
