@@ -24,7 +24,8 @@ import java.util.zip.GZIPInputStream;
  * Fashion-MNIST (Xiao, Rasul &amp; Vollgraf 2017, MIT licence): 60,000 training and 10,000 test images,
  * 28×28 grey levels, 10 classes. Read from the official IDX files ({@code *.gz}).
  *
- * <p>Where the files are looked for, in order: {@code $FASHION_MNIST_DIR}, {@code data/fashion-mnist}
+ * <p>Where the files are looked for: only in {@code $FASHION_MNIST_DIR} when it is set (a missing folder or file there
+ * is an error, never a reason to read another copy); otherwise, in order, {@code data/fashion-mnist}
  * of the project ({@code $LESSON8_HOME/data/fashion-mnist} or relative to the working directory and
  * its parents), and {@code /usr/share/datasets/fashion-mnist} (Debian's {@code dataset-fashion-mnist}).
  *
@@ -158,11 +159,9 @@ public final class FashionMnist {
         return testCache;
     }
 
-    /** Candidate directories, in the order they are searched. */
+    /** Candidate directories when {@code FASHION_MNIST_DIR} is not set, in the order they are searched. */
     public static List<Path> candidates() {
         List<Path> c = new ArrayList<>();
-        String env = System.getenv("FASHION_MNIST_DIR");
-        if (env != null && !env.isBlank()) c.add(Paths.get(env));
         String home = System.getenv("LESSON8_HOME");
         if (home != null && !home.isBlank()) c.add(Paths.get(home, "data", "fashion-mnist"));
         Path p = Paths.get("").toAbsolutePath();
@@ -175,9 +174,31 @@ public final class FashionMnist {
         return c;
     }
 
-    /** The first candidate directory holding all four files. */
+    /**
+     * The folder to read: {@code $FASHION_MNIST_DIR} when set (it must hold all four files: a folder the user names is
+     * never passed over for another copy), else the first candidate directory holding all four files.
+     */
     public static Path locate() {
-        List<Path> tried = candidates();
+        return locate(System.getenv("FASHION_MNIST_DIR"), candidates());
+    }
+
+    static Path locate(String named, List<Path> candidates) {
+        if (named != null && !named.isBlank()) {
+            Path d = Paths.get(named);
+            if (!Files.isDirectory(d)) {
+                throw new DataError("FASHION_MNIST_DIR is set to " + d + ", which " + (Files.exists(d) ? "is not a folder" : "does not exist")
+                        + ". Fix: point FASHION_MNIST_DIR at the folder that holds the four files (" + String.join(", ", SHA256.keySet())
+                        + "), or unset it to use data/fashion-mnist (`" + FIX_COMMAND + "` puts them there).");
+            }
+            List<String> missing = SHA256.keySet().stream().filter(f -> !Files.isRegularFile(d.resolve(f))).toList();
+            if (!missing.isEmpty()) {
+                throw new DataError("FASHION_MNIST_DIR is set to " + d + ", but " + String.join(", ", missing)
+                        + (missing.size() == 1 ? " is" : " are") + " missing there. Fix: put the four files (" + String.join(", ", SHA256.keySet())
+                        + ") in " + d + ", or unset FASHION_MNIST_DIR to use data/fashion-mnist (`" + FIX_COMMAND + "` puts them there).");
+            }
+            return d;
+        }
+        List<Path> tried = candidates;
         for (Path d : tried) {
             boolean all = true;
             for (String f : SHA256.keySet()) all &= Files.isRegularFile(d.resolve(f));

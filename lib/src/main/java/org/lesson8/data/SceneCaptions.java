@@ -105,12 +105,12 @@ public final class SceneCaptions {
         }
         List<String> w = new ArrayList<>(Tokenizer.split(caption));
         if (w.size() > MAX_WORDS) {
-            throw new IllegalArgumentException("caption \"" + caption + "\" has " + w.size() + " words, but scene captions have at most "
+            throw new IllegalArgumentException("caption \"" + Tokenizer.excerpt(caption) + "\" has " + w.size() + " words, but scene captions have at most "
                     + MAX_WORDS + " (the final \".\" included): describe one object, or two in a relation");
         }
         for (String x : w) {
             if (!VOCABULARY.contains(x)) {
-                throw new IllegalArgumentException("unknown word '" + x + "' in caption \"" + caption + "\": scene captions use only "
+                throw new IllegalArgumentException("unknown word '" + Tokenizer.excerpt(x) + "' in caption \"" + Tokenizer.excerpt(caption) + "\": scene captions use only "
                         + "these words: " + String.join(", ", VOCABULARY));
             }
         }

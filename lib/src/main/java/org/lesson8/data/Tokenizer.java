@@ -90,13 +90,13 @@ public final class Tokenizer {
         List<String> w = split(text);
         for (String x : w) {
             if (!index.containsKey(x)) {
-                throw new IllegalArgumentException("unknown word '" + x + "' in caption \"" + text + "\": the vocabulary has "
+                throw new IllegalArgumentException("unknown word '" + excerpt(x) + "' in caption \"" + excerpt(text) + "\": the vocabulary has "
                         + (size() - 3) + " words (see vocabulary()); use only those words or build a tokenizer that includes it");
             }
         }
         int need = w.size() + 2;
         if (need > contextLength && !truncate) {
-            throw new IllegalArgumentException("caption \"" + text + "\" needs " + need + " tokens (with <start> and <end>) but the "
+            throw new IllegalArgumentException("caption \"" + excerpt(text) + "\" needs " + need + " tokens (with <start> and <end>) but the "
                     + "context length is " + contextLength + ": shorten it, or call encode(text, length, true) to truncate");
         }
         int[] ids = new int[contextLength];
@@ -105,6 +105,20 @@ public final class Tokenizer {
         for (int i = 0; i < n; i++) ids[i + 1] = index.get(w.get(i));
         ids[n + 1] = END_ID;
         return ids;
+    }
+
+    /** Longest stretch of a user's text quoted in a message. */
+    public static final int QUOTED = 60;
+
+    /**
+     * A user's text as quoted in an error message: whole up to {@value #QUOTED} characters, else its first
+     * {@value #QUOTED} and its length ("… (160000 characters)"), so that a huge input does not make a huge message.
+     */
+    public static String excerpt(String text) {
+        if (text == null) return "null";
+        if (text.length() <= QUOTED) return text;
+        int end = Character.isHighSurrogate(text.charAt(QUOTED - 1)) ? QUOTED - 1 : QUOTED;
+        return text.substring(0, end) + "… (" + text.length() + " characters)";
     }
 
     /** Position of the {@code <end>} token in an encoded sequence (CLIP pools the text feature there). */

@@ -65,6 +65,7 @@ public final class CaptionJudging {
     /** Reads images (N, 3, 28, 28) in [0, 1] into attributes, without gradients. */
     public Judged judge(NDManager parent, NDArray images) {
         int n = (int) images.getShape().get(0);
+        NonEmpty.require(n, "CaptionJudging.judge", "pass a batch (N, 3, 28, 28) with N ≥ 1");
         int[][] heads = new int[n][];
         double[][] features = new double[n][];
         for (int start = 0; start < n; start += CHUNK) {
@@ -119,6 +120,7 @@ public final class CaptionJudging {
      */
     public static Accuracy accuracy(List<SceneAttributes> truth, int[][] heads, List<String> captions) {
         int n = truth.size();
+        NonEmpty.require(n, "caption accuracy", "pass at least one scene");
         if (heads.length != n || captions.size() != n) {
             throw new IllegalArgumentException(n + " scenes, " + heads.length + " predictions and " + captions.size() + " captions");
         }

@@ -20,6 +20,7 @@ public final class ClassJudge {
             if (labels.length != predictions.length) {
                 throw new IllegalArgumentException(labels.length + " labels for " + predictions.length + " judged images");
             }
+            NonEmpty.require(labels.length, "ClassJudge accuracy", "judge at least one image");
             int right = 0;
             for (int i = 0; i < labels.length; i++) if (predictions[i] == labels[i]) right++;
             return right / (double) labels.length;
@@ -49,6 +50,7 @@ public final class ClassJudge {
     /** Features and predictions of images (N, C, H, W) in [0, 1], without gradients. */
     public Judged judge(NDManager parent, NDArray images) {
         long n = images.getShape().get(0);
+        NonEmpty.require(n, "ClassJudge.judge", "pass a batch (N, C, H, W) with N ≥ 1");
         double[][] f = new double[(int) n][];
         int[] pred = new int[(int) n];
         for (long start = 0; start < n; start += chunk) {
@@ -79,6 +81,7 @@ public final class ClassJudge {
 
     /** Mean over classes of sqrt(mean over dimensions of the within-class variance); classes with &lt; 2 rows are skipped. */
     public static double withinClassStd(double[][] f, int[] labels, int classes) {
+        NonEmpty.require(f.length, "within-class spread", "pass at least 2 feature vectors of one class");
         int d = f[0].length;
         double total = 0;
         int used = 0;

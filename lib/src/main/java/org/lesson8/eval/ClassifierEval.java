@@ -28,6 +28,8 @@ public final class ClassifierEval {
     /** Evaluates the first {@code limit} images of a split, 500 at a time, without gradients. */
     public static Evaluation evaluate(Classifier model, NDManager parent, FashionMnist.Split s, int limit) {
         int n = Math.min(limit, s.size);
+        NonEmpty.require(n, "ClassifierEval.evaluate on the " + s.name + " split (" + s.size + " images, limit " + limit + ")",
+                "pass a limit of at least 1 and a split with images");
         int[][] conf = new int[FashionMnist.CLASSES.size()][FashionMnist.CLASSES.size()];
         int[] pred = new int[n];
         int right = 0;

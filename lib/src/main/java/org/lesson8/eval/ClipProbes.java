@@ -32,6 +32,7 @@ public final class ClipProbes {
 
     /** Retrieval for the held-out pairs ({@code heldOut = true}) or for seen training pairs. */
     public static ShapeRetrieval shapes(Clip clip, NDManager m, CaptionedShapes shapes, int n, boolean heldOut) {
+        NonEmpty.require(n, "ClipProbes.shapes", "pass n ≥ 1 pairs");
         List<CaptionedShapes.Example> ex = heldOut ? shapes.heldOutSet(n) : new ArrayList<>();
         if (!heldOut) for (int i = 0; i < n; i++) ex.add(shapes.train(1_000_000 + i));
         List<CaptionedShapes.Example> others = new ArrayList<>();
@@ -77,6 +78,7 @@ public final class ClipProbes {
     public record SceneRetrieval(double imageToText, double chance, int scenes, int captions) {}
 
     public static SceneRetrieval scenes(Clip clip, NDManager m, List<CaptionedScenes.Scene> scenes) {
+        NonEmpty.require(scenes.size(), "ClipProbes.scenes", "pass at least one scene");
         List<SceneAttributes> all = everyScene();
         List<String> captions = all.stream().map(SceneCaptions::canonical).toList();
         try (NDManager sub = m.newSubManager()) {

@@ -75,6 +75,7 @@ public final class ClipScores {
         if (images.getShape().get(0) != captions.size()) {
             throw new IllegalArgumentException(images.getShape().get(0) + " images for " + captions.size() + " captions");
         }
+        NonEmpty.require(captions.size(), "ClipScores.clipScore", "pass at least one image with its caption");
         float[][] img = embedImages(clip, m, images, 500);
         float[][] txt = embedTexts(clip, m, captions);
         double[] out = new double[img.length];
@@ -87,6 +88,11 @@ public final class ClipScores {
      * {@code texts} (N, E, the embeddings of {@code captions}) is with their own caption or an identical one.
      */
     public static double ownCaptionTop1(NDArray embeddings, NDArray texts, List<String> captions) {
+        NonEmpty.require(embeddings.getShape().get(0), "ClipScores.ownCaptionTop1", "pass at least one embedding with its caption");
+        if (embeddings.getShape().get(0) != captions.size() || texts.getShape().get(0) != captions.size()) {
+            throw new IllegalArgumentException(embeddings.getShape().get(0) + " embeddings and " + texts.getShape().get(0)
+                    + " text embeddings for " + captions.size() + " captions: give one of each per caption");
+        }
         long[] best = embeddings.matMul(texts.transpose()).argMax(1).toLongArray();
         int right = 0;
         for (int i = 0; i < best.length; i++) if (captions.get((int) best[i]).equals(captions.get(i))) right++;

@@ -29,6 +29,12 @@ public final class LinearProbe {
 
     public static Result fit(NDManager parent, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int classes,
                              int steps, long seed) {
+        NonEmpty.require(trainX.length, "LinearProbe.fit (training features)", "pass at least one training row");
+        NonEmpty.require(testX.length, "LinearProbe.fit (test features)", "pass at least one test row");
+        if (trainY.length != trainX.length || testY.length != testX.length) {
+            throw new IllegalArgumentException("LinearProbe.fit: " + trainX.length + " training rows with " + trainY.length + " labels, "
+                    + testX.length + " test rows with " + testY.length + " labels: give one label per row");
+        }
         int d = trainX[0].length;
         double[] mean = new double[d], std = new double[d];
         for (float[] r : trainX) for (int j = 0; j < d; j++) mean[j] += r[j];

@@ -19,6 +19,8 @@ public final class Reconstruction {
      */
     public static double vaeMse(Vae vae, NDManager m, FashionMnist.Split s, int n) {
         int count = Math.min(n, s.size);
+        NonEmpty.require(count, "Reconstruction.vaeMse on the " + s.name + " split (" + s.size + " images, n = " + n + ")",
+                "pass n ≥ 1 and a split with images");
         double sum = 0;
         for (int[] idx : Batches.sequential(count, 500)) {
             Interruption.check("evaluation", idx[0], count, () -> "no result was returned");

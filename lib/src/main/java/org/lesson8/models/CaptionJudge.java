@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.pooling.Pool;
 import org.lesson8.nn.Conv2d;
+import org.lesson8.nn.ImageInput;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
 
@@ -107,12 +108,8 @@ public class CaptionJudge extends Module {
     }
 
     public Output forward(NDArray images) {
+        ImageInput.require(images, "the caption judge", config.channels(), false, config.imageSize());
         Shape s = images.getShape();
-        int size = config.imageSize();
-        if (s.dimension() != 4 || s.get(1) != config.channels() || s.get(2) != size || s.get(3) != size) {
-            throw new IllegalArgumentException("the caption judge reads images (batch, " + config.channels() + ", " + size + ", "
-                    + size + ") in [0, 1], got " + s);
-        }
         NDArray h = Activation.relu(conv2.forward(Activation.relu(conv1.forward(images))));
         h = Activation.relu(conv3.forward(pool(h)));
         h = Activation.relu(conv4.forward(pool(h)));

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.lesson8.data.Tokenizer;
 import org.lesson8.nn.Channels;
+import org.lesson8.nn.ImageInput;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.LearnedPositionEmbedding;
 import org.lesson8.nn.Module;
@@ -112,6 +113,7 @@ public class Clip extends Module {
 
         /** Unnormalised image features (B, E). Grey images (B, 1, H, W) are replicated to RGB. */
         public NDArray forward(NDArray images) {
+            ImageInput.require(images, "CLIP's image encoder", config.channels(), config.channels() == 3, config.imageSize());
             return encode(tokens(images));
         }
 
@@ -210,9 +212,20 @@ public class Clip extends Module {
 
     /**
      * Tokenizes captions. An unknown word is an error naming the word; a caption longer than the context
-     * is an error unless {@code truncate}, which cuts words and keeps {@code <end>} as the last token.
+     * is an error unless {@code truncate}, which cuts words and keeps {@code <end>} as the last token. An empty caption
+     * ("" or blanks) is an error too: CLIP's text side has no null caption, and {@code <start><end>} alone would be
+     * embedded as if it were a text (GLIDE's and unCLIP's decoder captions, where "" is the unconditional caption, have
+     * their own tokenizer, {@link Glide#tokenize}).
      */
     public Tokens tokenize(NDManager m, List<String> captions, boolean truncate) {
+        for (int i = 0; i < captions.size(); i++) {
+            String c = captions.get(i);
+            if (c == null || c.isBlank()) {
+                throw new IllegalArgumentException("caption " + i + " of " + captions.size() + " is " + (c == null ? "null" : "empty (\""
+                        + c + "\")") + ": CLIP's text encoder embeds words and has no empty caption; give each caption at least "
+                        + "one word, e.g. \"a photo of a coat.\"");
+            }
+        }
         int t = config.context();
         long[] ids = new long[captions.size() * t];
         int[] ends = new int[captions.size()];

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
+import org.lesson8.nn.ImageInput;
 import org.lesson8.nn.Init;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
@@ -33,6 +34,7 @@ public class SmallCnn extends Module implements Classifier {
 
     @Override
     public NDArray logits(NDArray x) {
+        ImageInput.require(x, "the small CNN", 1, false, 28);
         Shape one = new Shape(1, 1);
         NDArray h = Conv2d.conv2d(x, w1, b1, one, one, one, 1).singletonOrThrow();
         h = Pool.maxPool2d(Activation.relu(h), new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);

@@ -3,6 +3,7 @@ package org.lesson8.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import org.lesson8.nn.ImageInput;
 import org.lesson8.nn.Init;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.Linear;
@@ -103,6 +104,7 @@ public class Vit extends Module implements Classifier {
 
     /** Tokens entering the encoder: [CLS; patch embeddings] + position embedding, shape (B, N+1, D). */
     public NDArray embed(NDArray images) {
+        ImageInput.require(images, "the ViT", config.channels(), false, config.imageSize());
         NDArray patches = patchEmbed.forward(images);
         return PatchEmbedding.prependToken(patches, clsToken).add(posEmbed);
     }

@@ -32,10 +32,15 @@ public final class ZeroShot implements Classifier {
         if (prompts.size() != classNames.size()) {
             throw new IllegalArgumentException(prompts.size() + " prompt lists for " + classNames.size() + " classes");
         }
+        if (classNames.isEmpty()) throw new IllegalArgumentException("a zero-shot classifier needs at least one class");
         int e = clip.config.embedDim();
         float[] w = new float[classNames.size() * e];
         for (int k = 0; k < prompts.size(); k++) {
-            if (prompts.get(k).isEmpty()) throw new IllegalArgumentException("class '" + classNames.get(k) + "' has no prompt");
+            if (prompts.get(k).isEmpty()) {
+                throw new IllegalArgumentException("class '" + classNames.get(k) + "' has no prompt: its weight would be the mean of "
+                        + "no embeddings (NaN) and no image would ever be assigned to it; give every class at least one text "
+                        + "(with templates: at least one template)");
+            }
             try (NDManager sub = m.newSubManager(); NDScope scope = new NDScope()) {
                 float[] v = Clip.normalize(clip.embedTexts(sub, prompts.get(k)).mean(new int[] {0}, true)).toFloatArray();
                 System.arraycopy(v, 0, w, k * e, e);

@@ -1,6 +1,7 @@
 package org.lesson8.tools;
 
 import org.lesson8.course.Course;
+import org.lesson8.train.CheckpointHashes;
 import java.nio.file.Path;
 import java.nio.file.Files;
 import java.io.IOException;
@@ -13,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * {@code ./course train NAME [args]}: trains (or measures) a shipped checkpoint with a fixed seed. Each training
  * command writes data/checkpoints/NAME.safetensors, NAME.json (configuration, command, measured figures) and
- * NAME-log.csv; data/README.md lists the commands that made the shipped files.
+ * NAME-log.csv; data/README.md lists the commands that made the shipped files. NAME.json records the SHA-256 of
+ * the files it describes, checked on every load; {@code ./course train rehash NAME} records it anew.
  */
 public final class TrainCheckpoint {
     private TrainCheckpoint() {}
@@ -69,7 +71,10 @@ public final class TrainCheckpoint {
             new Command("unclipPrior", "[steps=4000] [seconds]",
                     "the unCLIP diffusion prior of notebook 07 (caption -> CLIP image embedding of clip_scenes)", TrainUnClip::prior),
             new Command("unclipDecoder", "[steps=3000] [seconds] [from=glide]",
-                    "the unCLIP decoder of notebook 07, made from glide and fine-tuned on CLIP image embeddings", TrainUnClip::decoder));
+                    "the unCLIP decoder of notebook 07, made from glide and fine-tuned on CLIP image embeddings", TrainUnClip::decoder),
+            new Command("rehash", "NAME [JSON]",
+                    "records the SHA-256 of NAME.safetensors in NAME.json (or JSON.json), checked on every load: after a run of an "
+                            + "older library or a file replaced on purpose", TrainCheckpoint::rehash));
 
     /** The names of the ViT continuations as vit_fashion.json's recorded command chain spells them. */
     static final Map<String, String> FORMER_NAMES = Map.of("vitMore", "vitWarmRestart", "vitPolish", "vitNoAugmentation");
@@ -98,6 +103,14 @@ public final class TrainCheckpoint {
     /** The libtorch thread count a run used, as recorded in the checkpoints' JSON. */
     static String threads() {
         return System.getProperty("ai.djl.pytorch.num_threads", "default");
+    }
+
+    static void rehash(String[] args) throws IOException {
+        if (args.length < 1 || args.length > 2) {
+            throw new IllegalArgumentException("usage: ./course train rehash NAME [JSON], e.g. ./course train rehash glide, "
+                    + "or ./course train rehash image_gpt_bert image_gpt");
+        }
+        CheckpointHashes.rehash(checkpointDir(), args[0], args.length > 1 ? args[1] : null);
     }
 
     static int intArg(String[] args, int i, int otherwise) {

@@ -23,7 +23,9 @@ import java.util.Map;
  *
  * <p>Saving writes a temporary file and renames it, so a failed save never leaves a half-written
  * checkpoint. Loading first checks every name and shape against the model, and refuses a file that
- * does not match with a message naming the parameter; only then are values copied.
+ * does not match with a message naming the parameter; only then are values copied. A checkpoint whose JSON records its
+ * SHA-256 is checked against it before it is read ({@link CheckpointHashes}): a damaged shipped file is refused with
+ * what to do, instead of loading silently wrong weights.
  */
 public final class Checkpoint {
     private Checkpoint() {}
@@ -44,22 +46,25 @@ public final class Checkpoint {
             } finally {
                 list.close();
             }
+            String sha256 = CheckpointHashes.sha256(tmp);
             try { // temp files are private (0600); a checkpoint is meant to be shared
                 Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             } catch (UnsupportedOperationException | IOException ignored) {
                 // not a POSIX file system
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            CheckpointHashes.saved(file, sha256);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    /** Reads a checkpoint's arrays by name (in a manager the caller closes). */
+    /** Reads a checkpoint's arrays by name (in a manager the caller closes), after checking its recorded SHA-256. */
     public static Map<String, NDArray> read(NDManager m, Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("checkpoint " + file + " does not exist; train it with the command listed in data/README.md (e.g. ./course train vit)");
         }
+        CheckpointHashes.verify(file);
         NDList list;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             list = NDList.decode(m, in);

@@ -10,12 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a shipped checkpoint's {@code NAME.json} says: configuration, seed, steps, measured figures and the command
  * that made it, one record per checkpoint, written and read with Gson. A component {@code testAccuracy} is the JSON
  * field {@code test_accuracy}; an absent field reads as {@code null} (or 0 for a number that cannot be null), and a
- * {@code null} component is left out when written.
+ * {@code null} component is left out when written. {@link #write} adds the field {@code sha256}: the SHA-256 of the
+ * checkpoint files the JSON describes ({@code NAME.safetensors} and {@link Info#otherCheckpoints()}), see
+ * {@link CheckpointHashes}; records do not carry it, and {@link #toJson} leaves it out.
  */
 public final class CheckpointInfo {
     private CheckpointInfo() {}
@@ -31,6 +34,11 @@ public final class CheckpointInfo {
             Glide, NoisedClip, GlideInpaint, UnClipPrior, UnClipDecoder {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
+
+        /** Checkpoint files the same run made besides {@code NAME.safetensors}, whose hashes the JSON also records. */
+        default List<String> otherCheckpoints() {
+            return List.of();
+        }
     }
 
     /** vit_fashion.json: the ViT of notebook 01, made by a chain of cycles (one seed per cycle), maybe ending in a soup. */
@@ -84,6 +92,14 @@ public final class CheckpointInfo {
         /** Seconds to sample full images with and without the key/value cache. */
         public record Sampling(double batch1CachedS, double batch1UncachedS, double batch16CachedS,
                                double batch16UncachedS, boolean identical) {}
+
+        /** The BERT twin, image_gpt_bert.safetensors, when this run trained it. */
+        @Override
+        public List<String> otherCheckpoints() {
+            return bert != null && bert.steps() > 0 ? List.of(BERT_FILE) : List.of();
+        }
+
+        public static final String BERT_FILE = "image_gpt_bert.safetensors";
 
         public ImageGpt withCompletions(Completions c) {
             return new ImageGpt(model, config, parameters, seed, palette, paletteNote, recipe, steps, trainSeconds,
@@ -209,8 +225,18 @@ public final class CheckpointInfo {
         return info;
     }
 
+    /**
+     * Writes {@code info} into {@code file} (NAME.json) with the {@code sha256} of NAME.safetensors and of the info's
+     * {@link Info#otherCheckpoints()} beside it: the hash of each file this run saved, else the hash already recorded.
+     */
     public static void write(Path file, Info info) throws IOException {
-        Files.writeString(file, toJson(info), StandardCharsets.UTF_8);
+        String name = file.getFileName().toString();
+        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        List<String> files = new java.util.ArrayList<>();
+        files.add(stem + ".safetensors");
+        files.addAll(info.otherCheckpoints());
+        Map<String, String> hashes = CheckpointHashes.forWrite(file, files);
+        Files.writeString(file, CheckpointHashes.withEntries(GSON.toJsonTree(info).getAsJsonObject(), hashes), StandardCharsets.UTF_8);
     }
 
     public static <T extends Info> T read(Path file, Class<T> type) throws IOException {

@@ -54,6 +54,31 @@ class DataTest {
     }
 
     @Test
+    void aNamedFolderIsUsedOrRefusedNeverPassedOverForAnotherCopy(@TempDir Path dir) throws Exception {
+        Path good = dir.resolve("good");
+        Files.createDirectories(good);
+        for (String f : FashionMnist.SHA256.keySet()) Files.write(good.resolve(f), new byte[0]);
+        List<Path> others = List.of(good);   // a complete copy elsewhere must not be taken instead
+
+        DataError absent = assertThrows(DataError.class, () -> FashionMnist.locate(dir.resolve("nope").toString(), others));
+        assertTrue(absent.getMessage().contains("FASHION_MNIST_DIR is set to " + dir.resolve("nope")), absent.getMessage());
+        assertTrue(absent.getMessage().contains("does not exist"), absent.getMessage());
+
+        Path partial = dir.resolve("partial");
+        Files.createDirectories(partial);
+        Files.write(partial.resolve("train-images-idx3-ubyte.gz"), new byte[0]);
+        Files.write(partial.resolve("train-labels-idx1-ubyte.gz"), new byte[0]);
+        Files.write(partial.resolve("t10k-images-idx3-ubyte.gz"), new byte[0]);
+        DataError lacking = assertThrows(DataError.class, () -> FashionMnist.locate(partial.toString(), others));
+        assertTrue(lacking.getMessage().contains("t10k-labels-idx1-ubyte.gz is missing there"), lacking.getMessage());
+        assertTrue(lacking.getMessage().contains(partial.toString()), lacking.getMessage());
+
+        assertEquals(good, FashionMnist.locate(good.toString(), List.of(partial)));
+        assertEquals(good, FashionMnist.locate(null, List.of(partial, good)), "unset: the first complete candidate");
+        assertEquals(good, FashionMnist.locate(" ", List.of(good)), "blank counts as unset");
+    }
+
+    @Test
     void tokenizerRoundTripAndEndPosition() {
         Tokenizer t = Tokenizer.course();
         String s = "a photo of a t-shirt.";

@@ -215,4 +215,46 @@ class ClipTest extends NdTest {
             assertEquals(a.scaleValue(), b.scaleValue(), 1e-6);
         }
     }
+
+    @Test
+    void anEmptyCaptionIsRefusedByClipsTextSideButStaysGlidesUnconditionalCaption() {
+        Clip c = tinyModel(m, 7);
+        try (NDManager sub = m.newSubManager()) {
+            for (String empty : new String[] {"", "   "}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> c.embedTexts(sub, List.of("a coat.", empty)));
+                assertTrue(e.getMessage().contains("caption 1 of 2 is empty") && e.getMessage().contains("at least one word"), e.getMessage());
+            }
+            // GLIDE's (and the unCLIP decoder's) tokenizer keeps "" as the unconditional caption
+            Glide.Text text = Glide.Text.tokenize(Tokenizer.textToImage(), 20, sub, List.of("", "a red circle."));
+            assertNotNull(text);
+        }
+    }
+
+    @Test
+    void aClassWithoutPromptsIsRefusedByName() {
+        Clip c = tinyModel(m, 8);
+        try (NDManager sub = m.newSubManager()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ZeroShot.of(c, sub, List.of("bag", "coat"), List.of(List.of("a photo of a bag."), List.of())));
+            assertTrue(e.getMessage().contains("class 'coat' has no prompt"), e.getMessage());
+            IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
+                    () -> ClipLesson.zeroShotFromTemplates(c, sub, List.of("bag", "coat"), List.of()));
+            assertTrue(t.getMessage().contains("class 'bag' has no prompt") && t.getMessage().contains("template"), t.getMessage());
+        }
+    }
+
+    @Test
+    void aHugeCaptionGivesAShortMessage() {
+        Clip c = tinyModel(m, 9);
+        String huge = "a photo of a coat. ".repeat(8500).substring(0, 160_000);
+        String word = "x".repeat(160_000);
+        try (NDManager sub = m.newSubManager()) {
+            for (String text : new String[] {huge, word, "a coat " + word}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.embedTexts(sub, List.of(text)));
+                assertTrue(e.getMessage().length() < 600, e.getMessage().length() + " characters");
+                assertTrue(e.getMessage().contains("… (" + text.length() + " characters)"), e.getMessage());
+            }
+        }
+    }
 }

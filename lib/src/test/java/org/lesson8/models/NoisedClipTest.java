@@ -40,7 +40,7 @@ class NoisedClipTest extends NdTest {
     @Test
     void anUntrainedNoisedClipIsItsClipAndThenLearnsTheTimestep() {
         NoisedClip c = tiny(m, 1);
-        NDArray x = images(1, 2);
+        NDArray x = images(1, 2).clip(-1, 1);   // embedImages reads [0, 1]: (x + 1) / 2
         NDArray clean = c.clip.embedImages(x.add(1).mul(0.5));
         assertEquals(0f, c.embedNoised(x, m.create(new long[] {0, 999})).sub(clean).abs().max().getFloat(), 1e-5f);
         NoisedClip t = timed(2);

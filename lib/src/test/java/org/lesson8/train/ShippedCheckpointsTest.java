@@ -27,6 +27,7 @@ import org.lesson8.nn.Module;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -73,6 +74,26 @@ class ShippedCheckpointsTest extends NdTest {
                 JsonObject json = JsonParser.parseString(Files.readString(info)).getAsJsonObject();
                 assertEquals(json.get("parameters").getAsLong(), model.parameterCount(), "parameters in " + info.getFileName());
             }
+        }
+    }
+
+    /** Each safetensors file of data/checkpoints has its SHA-256 recorded in a JSON (its own or its run's), and matches it. */
+    @Test
+    void everyShippedCheckpointHasARecordedHashThatMatches() throws Exception {
+        Path dir = Course.home().resolve("data").resolve("checkpoints");
+        List<Path> files;
+        try (var s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+        }
+        assertTrue(files.size() >= 15, files.toString());
+        for (Path f : files) {
+            String name = f.getFileName().toString().replace(".safetensors", "");
+            var recorded = CheckpointHashes.recorded(f);
+            assertTrue(recorded.isPresent(), f.getFileName() + " has no recorded SHA-256 (a JSON written by an older library?): "
+                    + "run ./course train rehash " + name);
+            assertEquals(recorded.get().sha256(), CheckpointHashes.sha256(f), f.getFileName() + " does not match "
+                    + recorded.get().json().getFileName());
+            CheckpointHashes.verify(f);
         }
     }
 
