@@ -7,7 +7,9 @@ Each notebook runs in a fresh kernel with LESSON8_MODE=<mode> and
 LESSON8_METRICS_DIR=<dir>. It fails if a cell raises or times out, if any output is an
 error, if any printed text contains the failed-check mark, or if the metrics file
 <dir>/<stem>.json is missing or misses the floors in floors.json (next to the notebook)
-for this mode. Prints one line per notebook, then "N passed, N failed"; exits 1 on failure.
+for this mode, or if it shows fewer figures (image outputs) than figures.json (next to the
+notebook) expects ({"NN_name": N} for every mode, or {"NN_name": {"fast": N, "default": N,
+"full": N}}). Prints one line per notebook, then "N passed, N failed"; exits 1 on failure.
 
 With --runs N every notebook runs N times (all notebooks once, then again, ...), the CSV
 target/test-logs/notebooks-<mode>.csv has one row per run, and a table of the median, min and
@@ -122,6 +124,41 @@ def scan_outputs(nb):
     return error, marked
 
 
+IMAGE_MIME = "image/"
+
+
+def count_images(nb):
+    """Number of figures a notebook shows: display_data and execute_result outputs with an image/* type
+    (image/png, image/svg+xml, ...). A display updated in place (update_display_data) stays one figure."""
+    return sum(1 for cell in nb.cells for out in cell.get("outputs", [])
+               if out.get("output_type") in ("display_data", "execute_result")
+               and any(k.startswith(IMAGE_MIME) for k in out.get("data", {})))
+
+
+def display_fallbacks(nb):
+    """Lines printed by the library's display path outside a kernel ("[display] image 28x28", ...)."""
+    return [line.strip() for cell in nb.cells for out in cell.get("outputs", [])
+            for line in output_text(out).splitlines() if line.startswith("[display]")]
+
+
+def check_figures(expected, stem, mode, nb):
+    """Returns (problems, count): the notebook must show at least expected[stem] figures (a number for every
+    mode, or {"fast": N, "default": N, "full": N})."""
+    count = count_images(nb)
+    minimum = expected.get(stem)
+    if isinstance(minimum, dict):
+        minimum = minimum.get(mode)
+    if not isinstance(minimum, int) or isinstance(minimum, bool):
+        return [f"no figure minimum declared for {stem} in mode {mode} (figures.json next to the notebook; "
+                f"this run showed {count})"], count
+    if count < minimum:
+        hint = display_fallbacks(nb)
+        return [f"{stem} shows {count} figures (image outputs), expected at least {minimum} in mode {mode} (figures.json)"
+                + (f"; text printed instead of a figure: {hint[0]!r}" + (f" and {len(hint) - 1} more" if len(hint) > 1 else "")
+                   if hint else "")], count
+    return [], count
+
+
 def describe_error(out, lines=6):
     head = f"{out.get('ename', '?')}: {out.get('evalue', '')}".strip()
     tb = [ANSI.sub("", line) for entry in out.get("traceback", []) for line in entry.splitlines()]
@@ -159,7 +196,7 @@ def check_floors(floors, stem, mode, metrics_file):
     return problems, "   ".join(shown)
 
 
-def run_one(path, args, floors, metrics_dir, log_dir):
+def run_one(path, args, floors, figures, metrics_dir, log_dir):
     stem = path.stem
     nb = nbformat.read(path, as_version=4)
     if args.solutions:
@@ -191,9 +228,14 @@ def run_one(path, args, floors, metrics_dir, log_dir):
         problems.insert(0, describe_error(error))
     if marked:
         problems.append(f"failed check: {marked}")
+    crashed = bool(problems)
     floor_problems, summary = check_floors(floors, stem, args.mode, metrics_file)
-    if not problems or any(p.startswith("no floors") for p in floor_problems):
+    if not crashed or any(p.startswith("no floors") for p in floor_problems):
         problems += floor_problems  # after a crash a missing metrics file is no news
+    figure_problems, figure_count = check_figures(figures, stem, args.mode, nb)
+    if not crashed or any(p.startswith("no figure") for p in figure_problems):
+        problems += figure_problems  # nor are missing figures
+    summary = f"figures={figure_count}" + (f"   {summary}" if summary else "")
     return stem, (not problems), seconds, peak / 2**20, summary, problems
 
 
@@ -217,16 +259,18 @@ def main():
     log_dir.mkdir(parents=True, exist_ok=True)
 
     rows, width = [], max(len(p.stem) for p in args.notebooks)
-    floors_of = {}
+    floors_of, figures_of = {}, {}
     for path in args.notebooks:
         floors = {}
         for floors_file in sorted(path.resolve().parent.glob("floors*.json")):  # floors.json, floors-02_image_gpt.json, ...
             for k, v in json.loads(floors_file.read_text()).items():
                 floors.setdefault(k, {}).update(v)
         floors_of[path] = floors
+        figures_file = path.resolve().parent / "figures.json"
+        figures_of[path] = json.loads(figures_file.read_text()) if figures_file.is_file() else {}
     for run in range(1, args.runs + 1):
         for path in args.notebooks:
-            stem, ok, seconds, rss, summary, problems = run_one(path.resolve(), args, floors_of[path], metrics_dir, log_dir)
+            stem, ok, seconds, rss, summary, problems = run_one(path.resolve(), args, floors_of[path], figures_of[path], metrics_dir, log_dir)
             tag = f"  run {run}/{args.runs}" if args.runs > 1 else ""
             line = f"{'PASS' if ok else 'FAIL'}  {stem:<{width}}  {args.mode:<7}  {seconds:6.1f} s   peak RSS {rss:5.0f} MB{tag}"
             print(line + (f"   {summary}" if summary else ""))
