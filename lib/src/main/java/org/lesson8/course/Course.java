@@ -89,6 +89,11 @@ public final class Course implements AutoCloseable {
         return mode.pick(fast, dflt, full);
     }
 
+    /** Seconds a live training cell may run: none in FAST mode (step counts only), else dflt / full; see {@link Mode#timeLimit}. */
+    public double timeLimit(double dflt, double full) {
+        return mode.timeLimit(dflt, full);
+    }
+
     /** Records a key figure (measured, never typed in) and rewrites the notebook's metrics file. */
     public void metric(String name, double value) {
         metrics.put(name, value);

@@ -30,4 +30,16 @@ public enum Mode {
     public double pick(double fast, double dflt, double full) {
         return this == FAST ? fast : this == DEFAULT ? dflt : full;
     }
+
+    /**
+     * The wall-clock limit of a live training run, in seconds: none in FAST mode, where only the step count decides
+     * how far training goes (a test must not depend on the machine's speed or on what else runs on it); {@code dflt}
+     * in the lecture (a few minutes of live training), {@code full} in FULL mode. Print the steps that actually ran.
+     */
+    public double timeLimit(double dflt, double full) {
+        if (!(dflt > 0) || !(full > 0)) {
+            throw new IllegalArgumentException("time limits must be positive seconds, got " + dflt + " and " + full);
+        }
+        return pick(Double.POSITIVE_INFINITY, dflt, full);
+    }
 }

@@ -105,6 +105,18 @@ public class ImageGpt extends Module {
         return config.objective() == Objective.AUTOREGRESSIVE;
     }
 
+    /** Positions (rows of the batch × positions) that have passed through the transformer blocks so far. */
+    private long positionsComputed;
+
+    /**
+     * The work done so far, counted rather than timed: every position of every sequence that has gone through the
+     * transformer blocks (training, evaluation and sampling alike). Sampling one sequence of n positions from sos costs
+     * n positions with the key/value cache and 1 + 2 + … + n = n(n + 1)/2 without it.
+     */
+    public long positionsComputed() {
+        return positionsComputed;
+    }
+
     // ---------------------------------------------------------------- input checks
 
     /** Checks a batch of sequences (B, T) of palette indices: T ≤ side², every index in [0, vocab). */
@@ -156,6 +168,7 @@ public class ImageGpt extends Module {
     NDArray blocks(NDArray h, int layers, DecoderCache cache) {
         // one new position against a cache may look at every cached key: its causal mask is all zeros, so skip it
         boolean causal = causal() && !(cache != null && h.getShape().get(1) == 1 && cache.length() > 0);
+        positionsComputed += h.getShape().get(0) * h.getShape().get(1);
         for (int i = 0; i < layers; i++) {
             h = blocks.get(i).forward(h, causal, false, cache == null ? null : cache.layer(i)).out();
         }

@@ -38,6 +38,10 @@ import java.util.Random;
  * {@code ./course bench}: throughput of the library's hot paths against the machine's own fp32
  * matmul throughput, and a native-memory soak. Every figure is the median of several runs with
  * min and max. Writes target/bench/benchmark.md and benchmark.csv.
+ * <p>
+ * The last rows compare glibc's allocator settings (the kernel's, the earlier kernel's, glibc's defaults) on ViT
+ * inference at batch 500 and training, each run in a child JVM: images/s, minor page faults and peak RSS.
+ * {@code java … org.lesson8.tools.Benchmark alloc [rounds]} runs only those; {@code … soak [warm-up]} only the soak.
  */
 public final class Benchmark {
     private Benchmark() {}
@@ -119,6 +123,117 @@ public final class Benchmark {
             }
         }
         return out;
+    }
+
+    /** Minor page faults of this process so far (field 10 of /proc/self/stat, all threads), or -1 where unreadable. */
+    static long minorFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");   // fields from 3 on (the name may hold spaces)
+            return Long.parseLong(f[7]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * glibc's allocator settings that the allocator rows compare, each in a child JVM of its own: the settings this
+     * process was started with (those of the kernel: {@code course} sets the same in launch.sh and for its Java tools),
+     * the earlier kernel setting (tensors over 16 MB in their own mappings) and glibc's defaults (nothing set).
+     * A value null removes the variable.
+     */
+    record AllocSetting(String label, java.util.Map<String, String> env) {}
+
+    static final List<String> MALLOC_VARS = List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_");
+
+    static List<AllocSetting> allocSettings() {
+        java.util.Map<String, String> defaults = new java.util.LinkedHashMap<>();
+        for (String v : MALLOC_VARS) defaults.put(v, null);
+        java.util.Map<String, String> old = new java.util.LinkedHashMap<>(defaults);
+        old.putAll(java.util.Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "16777216", "MALLOC_TRIM_THRESHOLD_", "67108864"));
+        return List.of(new AllocSetting("this process's (the kernel's): " + describeMalloc(System.getenv()), java.util.Map.of()),
+                new AllocSetting("earlier kernel: " + describeMalloc(withEnv(old)), old),
+                new AllocSetting("glibc defaults: " + describeMalloc(withEnv(defaults)), defaults));
+    }
+
+    static java.util.Map<String, String> withEnv(java.util.Map<String, String> changes) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        changes.forEach((k, v) -> { if (v == null) env.remove(k); else env.put(k, v); });
+        return env;
+    }
+
+    static String describeMalloc(java.util.Map<String, String> env) {
+        List<String> parts = new ArrayList<>();
+        for (String v : MALLOC_VARS) {
+            String x = env.get(v);
+            if (x == null) continue;
+            String shown = x.matches("\\d{7,}") && Long.parseLong(x) % 1048576 == 0 ? Long.parseLong(x) / 1048576 + " MB" : x;
+            parts.add(v.replace("MALLOC_", "").replaceAll("_$", "").toLowerCase(Locale.ROOT).replace('_', ' ') + " " + shown);
+        }
+        return parts.isEmpty() ? "none set" : String.join(", ", parts);
+    }
+
+    /** Images inferred per child run (batches of 500, as {@link ClassifierEval}). */
+    static final int ALLOC_IMAGES = 3000;
+
+    /**
+     * One child run ({@code Benchmark alloc-run}): ViT-Ti/4 inference on {@link #ALLOC_IMAGES} test images at batch
+     * 500 after a warm-up, then ViT-Ti/4 training at batch 128; prints images/s, minor page faults per image, the
+     * process's peak RSS after inference, and training images/s and faults per step.
+     */
+    static void allocRun(FashionMnist.Split train, FashionMnist.Split test) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Vit v = new Vit(m, Vit.fashionSmall(), 1);
+            ClassifierEval.evaluate(v, m, test, 1000);   // warm-up: JIT, first allocations
+            long f0 = minorFaults(), t0 = System.nanoTime();
+            ClassifierEval.evaluate(v, m, test, ALLOC_IMAGES);
+            double ips = ALLOC_IMAGES / ((System.nanoTime() - t0) / 1e9);
+            double faults = (minorFaults() - f0) / (double) ALLOC_IMAGES;
+            double hwm = ClipLesson.peakRssMb();   // MB
+            var regime = ClassifierTraining.Regime.vit();
+            ClassifierTraining.train(v, train, regime, 3, Double.POSITIVE_INFINITY, 1, new MetricsLog(), null);
+            long f1 = minorFaults(), t1 = System.nanoTime();
+            ClassifierTraining.train(v, train, regime, STEPS, Double.POSITIVE_INFINITY, 2, new MetricsLog(), null);
+            double trainIps = STEPS * regime.batch() / ((System.nanoTime() - t1) / 1e9);
+            double trainFaults = (minorFaults() - f1) / (double) STEPS;
+            System.out.printf(Locale.ROOT, "ALLOC %.3f %.3f %.1f %.3f %.1f %.1f%n", ips, faults, hwm, trainIps, trainFaults, (double) ClipLesson.peakRssMb());
+        }
+    }
+
+    /**
+     * Inference and training of ViT-Ti/4 under each of {@link #allocSettings()}, every setting in a fresh child JVM
+     * (same Java options and class path as this one), {@code rounds} rounds taken in turn (A B C A B C …) so that a
+     * busy moment of the machine falls on all settings alike; median, min and max over the rounds.
+     */
+    static void allocRows(int rounds) throws IOException, InterruptedException {
+        List<AllocSetting> settings = allocSettings();
+        double[][][] res = new double[settings.size()][6][rounds];
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Benchmark.class.getName(), "alloc-run"));
+        for (int r = 0; r < rounds; r++) {
+            for (int s = 0; s < settings.size(); s++) {
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+                settings.get(s).env().forEach((k, v) -> { if (v == null) pb.environment().remove(k); else pb.environment().put(k, v); });
+                Process p = pb.start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                int rc = p.waitFor();
+                String line = out.lines().filter(l -> l.startsWith("ALLOC ")).findFirst().orElseThrow(() ->
+                        new IllegalStateException("allocator child run (" + String.join(" ", cmd) + ") exited " + rc + " without a result:\n" + out));
+                String[] f = line.split(" ");
+                for (int k = 0; k < 6; k++) res[s][k][r] = Double.parseDouble(f[k + 1]);
+            }
+        }
+        String name = Vit.fashionSmall().name();
+        for (int s = 0; s < settings.size(); s++) {
+            add("inference " + name + ", batch 500, glibc malloc " + settings.get(s).label(), "images/s", res[s][0],
+                    "(" + ALLOC_IMAGES + " images per run, " + rounds + " runs, settings in turn)");
+            add("  minor page faults per inferred image", "faults", res[s][1], "");
+            add("  peak RSS of the run after inference (VmHWM)", "MB", res[s][2], "");
+            add("  train " + name + ", batch 128", "images/s", res[s][3], "");
+            add("  minor page faults per training step", "faults", res[s][4], "");
+        }
     }
 
     /** DiT on 7×7×4 latents: training examples/s and share of the matmul limit, DDIM sampling images/s at 50 and 250 steps. */
@@ -260,6 +375,14 @@ public final class Benchmark {
         FashionMnist.Split train = FashionMnist.train();
         FashionMnist.Split test = FashionMnist.test();
         try (NDManager m = NDManager.newBaseManager()) {
+            if (args.length > 0 && args[0].equals("alloc-run")) {
+                allocRun(train, test);
+                return;
+            }
+            if (args.length > 0 && args[0].equals("alloc")) {
+                allocRows(args.length > 1 ? Integer.parseInt(args[1]) : 3);
+                return;
+            }
             boolean soakOnly = args.length > 0 && args[0].equals("soak");
             int warmup = soakOnly && args.length > 1 ? Integer.parseInt(args[1]) : 200;
             soak(m, train, warmup, 10 * warmup);   // first, so that the other models' freed memory does not move its baseline
@@ -284,6 +407,7 @@ public final class Benchmark {
             add("train CLIP (" + Clip.course().name() + "), batch " + ClipLesson.Regime.standard().batch(), "pairs/s", clip, "");
         }
         add("peak RSS of this benchmark process (VmHWM)", "MB", new double[] {ClipLesson.peakRssMb()}, "");
+        allocRows(runs);   // child JVMs: this process's memory figures above are not touched
         Path dir = Course.home().resolve("target").resolve("bench");
         Files.createDirectories(dir);
         StringBuilder md = new StringBuilder("# Benchmark\n\nMachine: ").append(machine).append("\n\n| what | median | unit | min | max | note |\n|---|---:|---|---:|---:|---|\n");

@@ -26,22 +26,30 @@ public final class Progress {
         this.chart = chart;
     }
 
-    private String status(int step) {
+    /** The last step reported by the training loop: the steps that actually ran. */
+    private int seen;
+
+    private String status(int step, boolean done) {
         double secs = (System.nanoTime() - start) / 1e9;
         double loss = log.size() > 0 ? log.tailMean("loss", 20) : Double.NaN;
-        return String.format("step %d/%d   loss %.4f   %.1f s", step, totalSteps, loss, secs);
+        String stopped = done && step < totalSteps ? "   (stopped by the time limit: " + step + " of " + totalSteps + " steps ran)" : "";
+        return String.format("step %d/%d   loss %.4f   %.1f s%s", step, totalSteps, loss, secs, stopped);
     }
 
     public void update(int step) {
+        seen = Math.max(seen, step);
+        show(step, step >= totalSteps, false);
+    }
+
+    private void show(int step, boolean force, boolean done) {
         long now = System.nanoTime();
-        boolean lastStep = step >= totalSteps;
-        if (!lastStep && (now - last) / 1e9 < everySeconds) return;
+        if (!force && (now - last) / 1e9 < everySeconds) return;
         last = now;
         if (!Display.inNotebook()) {
-            if (lastStep) System.out.println(status(step));
+            if (force) System.out.println(status(step, done || step >= totalSteps));
             return;
         }
-        Object text = Display.html("<code>" + status(step) + "</code>");
+        Object text = Display.html("<code>" + status(step, done || step >= totalSteps) + "</code>");
         if (textId == null) {
             textId = Display.handle(text);
             chartId = log.size() > 1 ? Display.handle(chart.apply(log)) : null;
@@ -54,10 +62,18 @@ public final class Progress {
         }
     }
 
-    /** Final refresh (call after the loop). */
+    /**
+     * Final refresh (call after the loop): shows the steps that actually ran, and says so when a time limit ended the
+     * run before its step count.
+     */
     public void finish() {
-        last = 0;
-        update(totalSteps);
+        if (seen >= totalSteps) return;   // the last step already refreshed the display
+        show(seen, true, true);
+    }
+
+    /** Steps reported so far (after {@link #finish}: the steps that ran). */
+    public int steps() {
+        return seen;
     }
 
     public double seconds() {

@@ -138,9 +138,20 @@ class ImageGptTest extends NdTest {
                     for (int t = 0; t < 6; t++) assertEquals(prefixes[i][t], a[i][t], "prefix kept");
                 }
             }
+            long p0 = g.positionsComputed();
             int[][] u1 = g.sample(sub, new int[4][0], 1.0, 0, 12, true);
+            long p1 = g.positionsComputed();
             int[][] u2 = g.sample(sub, new int[4][0], 1.0, 0, 12, false);
+            long p2 = g.positionsComputed();
             assertArrayEquals(u2, u1);
+            // the work the cache saves, counted: 16 positions per sequence with it, 1 + 2 + … + 16 = 136 without
+            assertEquals(4 * 16, p1 - p0, "positions computed with the cache");
+            assertEquals(4 * 136, p2 - p1, "positions computed without the cache");
+            var timing = org.lesson8.lessons.ImageGptLesson.benchmark(g, sub, 3, 14);
+            assertTrue(timing.identical(), "the benchmark's cached and uncached samples are the same");
+            assertEquals(3 * 16, timing.cachedPositions());
+            assertEquals(3 * 136, timing.uncachedPositions());
+            assertEquals(136 / 16.0, timing.workRatio(), 1e-12);
             // top-1 is greedy: it never samples an index that is not the argmax
             int[][] greedy = g.sample(sub, new int[1][0], 1.0, 1, 13, true);
             int[][] prefix = {java.util.Arrays.copyOf(greedy[0], 8)};
