@@ -36,7 +36,7 @@ public final class ImageInput {
         if (t != DataType.FLOAT32) {
             throw new IllegalArgumentException(expected + ", got " + t + " " + s + ". Convert them: "
                     + (t.isInteger() || t == DataType.BOOLEAN
-                    ? "images.toType(DataType.FLOAT32, false).div(255f) for bytes 0–255 (or without .div(255f) when they are 0/1)"
+                    ? "Nd.div(images.toType(DataType.FLOAT32, false), 255) for bytes 0–255 (or without the division when they are 0/1)"
                     : "images.toType(DataType.FLOAT32, false)"));
         }
         boolean channelsOk = s.dimension() == 4 && (s.get(1) == channels || greyToo && s.get(1) == 1);
@@ -57,11 +57,11 @@ public final class ImageInput {
         }
         if (hi > HIGH) {
             throw new IllegalArgumentException(expected + ", but these go up to " + fmt(hi) + (hi > 2 ? " (bytes 0–255?)" : "")
-                    + ": divide them by 255 (images.div(255f))" + (hi <= 2 ? ", or clamp them to [0, 1] (images.clip(0, 1))" : ""));
+                    + ": divide them by 255 (Nd.div(images, 255))" + (hi <= 2 ? ", or clamp them to [0, 1] (images.clip(0, 1))" : ""));
         }
         if (lo < LOW) {
             throw new IllegalArgumentException(expected + ", but these go down to " + fmt(lo) + (lo >= -1.5 ? " ([-1, 1], the diffusion "
-                    + "models' scale?)" : "") + ": map [-1, 1] to [0, 1] with images.add(1f).div(2f), or clamp them (images.clip(0, 1))");
+                    + "models' scale?)" : "") + ": map [-1, 1] to [0, 1] with Nd.div(images.add(images.onesLike()), 2), or clamp them (images.clip(0, 1))");
         }
     }
 

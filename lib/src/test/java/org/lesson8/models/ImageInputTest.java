@@ -29,11 +29,11 @@ class ImageInputTest extends NdTest {
             NDArray unit = sub.randomUniform(0, 1, new Shape(2, 1, 8, 8));
             NDArray bytes = unit.mul(255f).floor();
             refused(() -> vit.logits(bytes.toType(DataType.INT32, false)), "the ViT reads images as float32 in [0, 1] of shape (batch, 1, 8, 8)",
-                    "got int32", "toType(DataType.FLOAT32, false).div(255f)");
-            refused(() -> vit.logits(bytes.toType(DataType.UINT8, false)), "got uint8", "div(255f)");
+                    "got int32", "Nd.div(images.toType(DataType.FLOAT32, false), 255)");
+            refused(() -> vit.logits(bytes.toType(DataType.UINT8, false)), "got uint8", "255) for bytes");
             refused(() -> vit.logits(bytes), "go up to 2", "(bytes 0–255?)", "divide them by 255");
             refused(() -> new ClassJudge(vit).judge(sub, bytes), "divide them by 255");
-            refused(() -> vit.logits(unit.mul(2).sub(1).mul(0.99f)), "go down to", "images.add(1f).div(2f)");
+            refused(() -> vit.logits(unit.mul(2).sub(1).mul(0.99f)), "go down to", "map [-1, 1] to [0, 1]");
             refused(() -> vit.logits(unit.reshape(2, 8, 8)), "got (2, 8, 8)", "expandDims(1)");
             refused(() -> vit.logits(unit.toType(DataType.FLOAT64, false)), "got float64");
             assertEquals(new Shape(2, 3), vit.logits(unit).getShape());
@@ -49,7 +49,7 @@ class ImageInputTest extends NdTest {
             refused(() -> clip.embedImages(unit.mul(255f)), "CLIP's image encoder reads images as float32 in [0, 1] of shape (batch, 3 or 1, 8, 8)",
                     "divide them by 255");
             ZeroShot zs = ClipLesson.zeroShotFromTemplates(clip, sub, List.of("bag", "coat"), List.of("a photo of {}."));
-            refused(() -> zs.logits(unit.mul(255f).toType(DataType.UINT8, false)), "got uint8", "div(255f)");
+            refused(() -> zs.logits(unit.mul(255f).toType(DataType.UINT8, false)), "got uint8", "255) for bytes");
             assertEquals(new Shape(2, 2), zs.logits(unit).getShape());
             assertEquals(new Shape(2, 2), zs.logits(unit.get(":, :1")).getShape(), "grey images are replicated to RGB");
 

@@ -220,7 +220,7 @@ class UnClipPriorTest extends NdTest {
         try (NDManager s = m.newSubManager()) {
             UnClipPrior p = new UnClipPrior(s, tiny(), 11);
             UnClipPrior.Caption c = UnClipPrior.Caption.encode(clip(), m,
-                    List.of("a red circle", "a blue square", "a green cross", "a red square on the left"));
+                    List.of("a red circle", "a blue square", "a blue circle", "a red square on the left"));
             NDArray e = units(12, 4), noise = gaussian(13, 4, 8);
             NDArray t = m.create(new long[] {50, 300, 600, 900});
             MetricsLog log = new MetricsLog();
