@@ -34,6 +34,20 @@ public final class Charts {
         c.getStyler().setAxisTitleFont(Fonts.font(Font.PLAIN, 12));
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         c.getStyler().setMarkerSize(0);
+        readableTicks(c);
+        return c;
+    }
+
+    /**
+     * Tick labels that do not run together: a smaller tick font and wider spacing between ticks, so that
+     * five-digit step numbers fit. (XChart's own tick calculator picks round numbers; a custom formatting
+     * function would switch it to one tick per data point, so none is set.)
+     */
+    public static XYChart readableTicks(XYChart c) {
+        c.getStyler().setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));   // numbers only; XChart measures this font correctly
+        c.getStyler().setXAxisTickMarkSpacingHint(110);
+        c.getStyler().setYAxisTickMarkSpacingHint(45);
+        c.getStyler().setXAxisMaxLabelCount(8);   // equally spaced steps: XChart otherwise labels data points until they collide
         return c;
     }
 
@@ -79,6 +93,7 @@ public final class Charts {
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         c.getStyler().setMarkerSize(5);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        readableTicks(c);
         for (int g = 0; g < groupNames.size(); g++) {
             int n = 0;
             for (int v : group) if (v == g) n++;
