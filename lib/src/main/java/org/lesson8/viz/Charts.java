@@ -40,14 +40,13 @@ public final class Charts {
 
     /**
      * Tick labels that do not run together: a smaller tick font and wider spacing between ticks, so that
-     * five-digit step numbers fit. (XChart's own tick calculator picks round numbers; a custom formatting
-     * function would switch it to one tick per data point, so none is set.)
+     * longer step numbers fit. Known limit (XChart 3.8.8): for equally spaced x values XChart places labels on
+     * data points at a spacing chosen from the first labels, so 4–5 digit labels late on a long axis can still touch.
      */
     public static XYChart readableTicks(XYChart c) {
-        c.getStyler().setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));   // numbers only; XChart measures this font correctly
+        c.getStyler().setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));   // numbers only: with the Japanese font XChart misjudged label widths
         c.getStyler().setXAxisTickMarkSpacingHint(110);
         c.getStyler().setYAxisTickMarkSpacingHint(45);
-        c.getStyler().setXAxisMaxLabelCount(8);   // equally spaced steps: XChart otherwise labels data points until they collide
         return c;
     }
 
