@@ -34,6 +34,19 @@ public final class Charts {
         c.getStyler().setAxisTitleFont(Fonts.font(Font.PLAIN, 12));
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         c.getStyler().setMarkerSize(0);
+        readableTicks(c);
+        return c;
+    }
+
+    /**
+     * Tick labels that do not run together: a smaller tick font and wider spacing between ticks, so that
+     * longer step numbers fit. Known limit (XChart 3.8.8): for equally spaced x values XChart places labels on
+     * data points at a spacing chosen from the first labels, so 4–5 digit labels late on a long axis can still touch.
+     */
+    public static XYChart readableTicks(XYChart c) {
+        c.getStyler().setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));   // numbers only: with the Japanese font XChart misjudged label widths
+        c.getStyler().setXAxisTickMarkSpacingHint(110);
+        c.getStyler().setYAxisTickMarkSpacingHint(45);
         return c;
     }
 
@@ -79,6 +92,7 @@ public final class Charts {
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         c.getStyler().setMarkerSize(5);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        readableTicks(c);
         for (int g = 0; g < groupNames.size(); g++) {
             int n = 0;
             for (int v : group) if (v == g) n++;

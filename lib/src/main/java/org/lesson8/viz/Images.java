@@ -119,7 +119,8 @@ public final class Images {
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         for (double[] r : m) for (double v : r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
         int left = rowLabels == null ? 6 : 100, top = (title == null ? 6 : 24) + (colLabels == null ? 0 : 70);
-        BufferedImage out = new BufferedImage(left + cols * cell + 8, top + rows * cell + 8, BufferedImage.TYPE_INT_RGB);
+        int barX = left + cols * cell + 12, barW = 12, barH = Math.max(60, rows * cell);
+        BufferedImage out = new BufferedImage(barX + barW + 60, Math.max(top + rows * cell, top + barH) + 8, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
@@ -156,6 +157,50 @@ public final class Images {
                 r.dispose();
             }
         }
+        drawColourBar(g, barX, top, barW, barH, label(hi), label((lo + hi) / 2), label(lo));
+        g.dispose();
+        return out;
+    }
+
+    private static String label(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e6) return String.valueOf((long) v);
+        return Math.abs(v) >= 100 || (v != 0 && Math.abs(v) < 0.01) ? String.format("%.2g", v) : String.format("%.2f", v);
+    }
+
+    /** A vertical colour scale (top = high) with labels for the top, middle and bottom. */
+    static void drawColourBar(Graphics2D g, int x, int y, int w, int h, String top, String middle, String bottom) {
+        for (int k = 0; k < h; k++) {
+            g.setColor(colour(1.0 - k / (double) Math.max(1, h - 1)));
+            g.fillRect(x, y + k, w, 1);
+        }
+        g.setColor(Color.DARK_GRAY);
+        g.drawRect(x, y, w, h - 1);
+        g.setFont(Fonts.font(Font.PLAIN, 10));
+        g.drawString(top, x + w + 3, y + 9);
+        if (middle != null) g.drawString(middle, x + w + 3, y + h / 2 + 4);
+        g.drawString(bottom, x + w + 3, y + h - 1);
+    }
+
+    /**
+     * A horizontal colour scale as a small image, for figures whose colours are normalised per image
+     * (such as attention rollouts): {@code low} and {@code high} say what the two ends mean.
+     */
+    public static BufferedImage colourScale(String low, String high, int width) {
+        BufferedImage out = new BufferedImage(width, 34, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, width, 34);
+        int bw = width - 12;
+        for (int k = 0; k < bw; k++) {
+            g.setColor(colour(k / (double) Math.max(1, bw - 1)));
+            g.fillRect(6 + k, 4, 1, 12);
+        }
+        g.setColor(Color.DARK_GRAY);
+        g.drawRect(6, 4, bw - 1, 12);
+        g.setFont(Fonts.font(Font.PLAIN, 10));
+        g.drawString(low, 6, 30);
+        g.drawString(high, 6 + bw - g.getFontMetrics().stringWidth(high), 30);
         g.dispose();
         return out;
     }
