@@ -189,6 +189,21 @@ public final class GlideLesson {
     }
 
     /**
+     * Captions → images as openai/glide-text2im samples its base model: classifier-free guidance at scale {@code s}
+     * and ancestral sampling (DDPM, Σ = β̃ of the respaced process) over {@code steps} respaced steps (the reference
+     * uses 100). x_T from {@code seed}, the noise of every step from the stream that follows it.
+     */
+    public static TextToImageEval.Generator ancestral(Glide model, double s, int steps) {
+        GaussianDiffusion d = process().respace(steps);
+        return (m, captions, seed) -> {
+            Random rng = new Random(seed);
+            NDArray xT = NoiseSource.seeded(rng).sample(m, imageShape(model, captions.size()));
+            Denoiser<Glide.Text> guided = s == 1 ? model : Glide.guidance(model, s);
+            return toUnit(Samplers.ddpm(d, guided, xT, model.tokenize(m, captions), NoiseSource.seeded(rng), true, null));
+        };
+    }
+
+    /**
      * Captions → images with the text-conditional model steered by a noised CLIP (GLIDE §2.4) at scale {@code s}, no
      * classifier-free guidance: the paper's form ({@link ClipGuidance.Form#MEAN}) samples ancestrally (DDPM) over
      * {@code steps} respaced steps, the {@link ClipGuidance.Form#EPSILON epsilon} form with DDIM.
@@ -298,6 +313,69 @@ public final class GlideLesson {
             }
         }
         return inp;
+    }
+
+    /**
+     * The 2×2-patch model ({@link Glide#coursePatch2()}) made from a trained 4×4 one, to be fine-tuned: every parameter
+     * whose shape does not depend on the patch is copied (blocks, text transformer, timestep and final-token paths).
+     * The patch embedding's 2×2 kernel is the sum of the 4×4 kernel over each 2×2 quarter, so that an image of one
+     * colour gets the same token as before; the output layer's 12 values of a token are the means of the 4×4 layer's
+     * values over the same quarters (a coarse picture of what the base model predicts). The position table is the
+     * 14×14 grid's own. Only these two layers and the finer grid are new; fine-tuning teaches the rest to use them.
+     */
+    public static Glide patch2From(Glide base, NDManager m) {
+        Glide.Config b = base.config;
+        if (b.patch() != 4 || b.imageSize() % 2 != 0) {
+            throw new IllegalArgumentException("patch2From needs a model with 4×4 patches, got " + b.patch() + "×" + b.patch());
+        }
+        Glide.Config c = new Glide.Config(Glide.coursePatch2().name(), b.imageSize(), b.channels(), 2, b.dim(), b.depth(), b.heads(),
+                b.mlpRatio(), b.vocab(), b.context(), b.textWidth(), b.textDepth(), b.textHeads(), b.inpaint(), b.captionDropout());
+        Glide fine = new Glide(m, c, base.tokenizer, 0);
+        Map<String, NDArray> from = base.parameters();
+        int ch = b.channels();
+        for (Map.Entry<String, NDArray> e : fine.parameters().entrySet()) {
+            NDArray src = from.get(e.getKey());
+            NDArray dst = e.getValue();
+            if (src == null) throw new IllegalStateException("the base model has no parameter '" + e.getKey() + "'");
+            float[] s = src.toFloatArray();
+            if (src.getShape().equals(dst.getShape())) {
+                dst.set(s);
+                continue;
+            }
+            float[] d = new float[(int) dst.getShape().size()];
+            if (dst == fine.xEmbedder.weight) {              // (D, C, 4, 4) → (D, C, 2, 2): sums over quarters
+                int in = (int) src.getShape().get(1);
+                for (int o = 0; o < src.getShape().get(0); o++) {
+                    for (int k = 0; k < in; k++) {
+                        for (int i = 0; i < 2; i++) {
+                            for (int j = 0; j < 2; j++) {
+                                float sum = 0;
+                                for (int x = 0; x < 2; x++) for (int y = 0; y < 2; y++) sum += s[((o * in + k) * 4 + 2 * i + x) * 4 + 2 * j + y];
+                                d[((o * in + k) * 2 + i) * 2 + j] = sum;
+                            }
+                        }
+                    }
+                }
+            } else if (dst == fine.linearFinal.weight || dst == fine.linearFinal.bias) {   // rows (p, p, C): means over quarters
+                int cols = dst == fine.linearFinal.weight ? (int) src.getShape().get(1) : 1;
+                for (int i = 0; i < 2; i++) {
+                    for (int j = 0; j < 2; j++) {
+                        for (int k = 0; k < ch; k++) {
+                            for (int col = 0; col < cols; col++) {
+                                float sum = 0;
+                                for (int x = 0; x < 2; x++) for (int y = 0; y < 2; y++) sum += s[(((2 * i + x) * 4 + 2 * j + y) * ch + k) * cols + col];
+                                d[((i * 2 + j) * ch + k) * cols + col] = sum / 4;
+                            }
+                        }
+                    }
+                }
+            } else {
+                throw new IllegalStateException("parameter '" + e.getKey() + "' has shape " + src.getShape() + " in the base model but "
+                        + dst.getShape() + " in the 2×2 model");
+            }
+            dst.set(d);
+        }
+        return fine;
     }
 
     /** Weights (D, C, p, p) → (D, C', p, p), C' &gt; C: the first C input channels copied, the others zero. */

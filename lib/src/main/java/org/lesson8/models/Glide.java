@@ -126,6 +126,18 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
                 Tokenizer.textToImage().size(), 20, 64, 3, 4, false, 0.2);
     }
 
+    /**
+     * The course model at 2×2 patches: {@link #course()} with 196 tokens instead of 49, the same blocks and text
+     * transformer. It is the GLIDE of notebook 06 ({@code glide_p2.safetensors}): made from the trained 4×4 model by
+     * {@link org.lesson8.lessons.GlideLesson#patch2From} and fine-tuned. Finer patches matter for shapes: a small object is about 8 pixels wide, two
+     * 4×4 patches, and the 4×4 model draws the right colour, size and place far more often than the right shape
+     * (DiT's Table 4 shows the same trend: smaller patches, better samples, at the price of more tokens).
+     */
+    public static Config coursePatch2() {
+        return new Config("GLIDE-course 2×2 (28px RGB, 196 patches, 4×128; text 3×64)", 28, 3, 2, 128, 4, 4, 4,
+                Tokenizer.textToImage().size(), 20, 64, 3, 4, false, 0.2);
+    }
+
     /** A caption batch as the network reads it: token ids (B, S) int64, mask (B, S) 1 = real token, 0 = pad. */
     public record Text(NDArray ids, NDArray mask, NDArray inpaintImage, NDArray inpaintMask) {
         public Text {

@@ -155,6 +155,152 @@ public final class TrainGlide {
         }
     }
 
+    /** Seed of the 2×2 fine-tune's streams (captions dropped, timesteps, noise), guidance scales and sampling steps of glide_p2.json. */
+    public static final long PATCH2_SEED = 99;
+    public static final double[] PATCH2_SCALES = {0, 1, 2, 3, 5, 8};
+    public static final int PATCH2_SAMPLING_STEPS = 100;
+    static final double PATCH2_SNAPSHOT_SCALE = 3;
+
+    /**
+     * {@code ./course train glidePatch2 [steps=5000] [seconds] [every=500]}: the GLIDE of notebook 06 at 2×2 patches,
+     * made from the shipped 4×4 glide.safetensors by {@link GlideLesson#patch2From} and fine-tuned for one cosine cycle
+     * of {@link GlideLesson#continuationRegime()} (min-SNR γ = 5, EMA 0.999, streams from {@link #PATCH2_SEED}). Every
+     * {@code every} steps the EMA weights are written with their samples at s = 3 judged; at the end, at every scale of
+     * {@link #PATCH2_SCALES}. Samples as glide-text2im draws them: ancestral, {@link #PATCH2_SAMPLING_STEPS} respaced steps.
+     */
+    public static void patch2(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 5000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        int every = TrainCheckpoint.intArg(args, 2, 500);
+        Path dir = TrainCheckpoint.checkpointDir();
+        String start = "glide.safetensors";
+        CheckpointInfo.Glide before = CheckpointInfo.read(Course.checkpoint("glide.json"), CheckpointInfo.Glide.class);
+        Seeds.seed(PATCH2_SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide base = new Glide(m, Glide.course(), SEED);
+            Checkpoint.load(base, Course.checkpoint(start));
+            Glide model = GlideLesson.patch2From(base, m);
+            Glide sampler = new Glide(m, model.config, model.tokenizer, 0);
+            CaptionJudging judge = CaptionJudging.shipped(m);
+            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            ClassJudge classJudge = new ClassJudge(vit);
+            CheckpointInfo.GlideFine.Samples startSamples = measureFine(base, m, judge, classJudge, PATCH2_SNAPSHOT_SCALE);
+            System.out.println("the 4×4 model: " + startSamples);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            String command = "./course train glidePatch2 " + steps;
+            String recipe = GlideLesson.continuationRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA;
+            String from = start + " (" + before.steps() + " steps: " + before.command() + ")";
+            IntConsumer snapshot = step -> {
+                try {
+                    ema.copyTo(sampler);
+                    long secs = Math.round((System.nanoTime() - t0) / 1e9);
+                    double[] scales = step == steps ? PATCH2_SCALES : new double[] {PATCH2_SNAPSHOT_SCALE};
+                    List<CheckpointInfo.GlideFine.Samples> samples = new ArrayList<>();
+                    for (double s : scales) {
+                        samples.add(measureFine(sampler, m, judge, classJudge, s));
+                        System.out.println(samples.get(samples.size() - 1));
+                    }
+                    save(sampler, "glide_p2", log);
+                    write("glide_p2", new CheckpointInfo.GlideFine(sampler.config.name(), sampler.config.toString(), from, recipe,
+                            sampler.parameterCount(), step, secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5),
+                            GlideLesson.EMA_DECAY, PATCH2_SEED, samplerName(), startSamples, samples,
+                            step == steps ? command : command + " (snapshot at step " + step + ")"));
+                } catch (Exception e) {
+                    throw new IllegalStateException("glidePatch2: could not write the snapshot at step " + step, e);
+                }
+            };
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
+                    steps, seconds, PATCH2_SEED, log, ema, step -> {
+                        progress("glidePatch2", "mse", step, log, t0);
+                        if (step % every == 0 && step < steps) snapshot.accept(step);
+                    });
+            snapshot.accept(log.size());
+        }
+    }
+
+    /** The shipped sweep of the 2×2 GLIDE through the shared evaluation (notebook 06, section 3). */
+    public static final String SWEEP_CSV = "glide_p2-sweep.csv";
+
+    /**
+     * {@code ./course train glideSweep [steps=100] [perPrompt=4]}: the shipped glide_p2 at every scale of
+     * {@link #PATCH2_SCALES} through the shared evaluation ({@link TextToImageEval}, the full {@link PromptSet}, perPrompt
+     * images per prompt, seed 42, ancestral sampling over {@code steps} respaced steps), and real images as the reference
+     * row: all groups' rows of {@link org.lesson8.eval.TextToImageReport#combine} in data/checkpoints/{@value #SWEEP_CSV}.
+     */
+    public static void sweep(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, PATCH2_SAMPLING_STEPS);
+        int perPrompt = TrainCheckpoint.intArg(args, 1, 4);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide model = new Glide(m, Glide.coursePatch2(), 0);
+            Checkpoint.load(model, Course.checkpoint("glide_p2.safetensors"));
+            Clip clip = new Clip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
+            Checkpoint.load(clip, Course.checkpoint("clip_scenes.safetensors"));
+            TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m).withClip(clip);
+            PromptSet prompts = PromptSet.full();
+            List<org.lesson8.eval.TextToImageReport> reports = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (double s : PATCH2_SCALES) {
+                reports.add(TextToImageEval.evaluate("GLIDE s=" + s, GlideLesson.ancestral(model, s, steps), prompts, perPrompt, SEED, judges));
+                System.out.printf("s = %s: one seen %.3f, fashion %.3f (%.0f s)%n", s,
+                        reports.get(reports.size() - 1).row(PromptSet.Group.ONE_SEEN).captionAccuracy(),
+                        reports.get(reports.size() - 1).row(PromptSet.Group.FASHION).captionAccuracy(), (System.nanoTime() - t0) / 1e9);
+            }
+            reports.add(TextToImageEval.evaluate("real", TextToImageEval.real(), prompts, perPrompt, SEED, judges));
+            Path out = TrainCheckpoint.checkpointDir().resolve(SWEEP_CSV);
+            org.lesson8.eval.TextToImageReport.combine(reports).write().csv(out.toFile());
+            System.out.println("wrote " + out);
+        }
+    }
+
+    static String samplerName() {
+        return "ancestral (DDPM), " + PATCH2_SAMPLING_STEPS + " respaced steps, classifier-free guidance";
+    }
+
+    /**
+     * The figures of glide_p2.json at guidance {@code s}: as {@link #judged}, with {@link GlideLesson#ancestral} sampling,
+     * and the share of seen one-object samples whose shape alone the judge reads as the caption's.
+     */
+    static CheckpointInfo.GlideFine.Samples measureFine(Glide model, NDManager m, CaptionJudging judge, ClassJudge vit, double s) {
+        TextToImageEval.Generator gen = GlideLesson.ancestral(model, s, PATCH2_SAMPLING_STEPS);
+        List<String> scenes = oneSeen();
+        try (NDManager sub = m.newSubManager()) {
+            NDArray images = gen.generate(sub, scenes, SEED);
+            List<org.lesson8.data.SceneAttributes> seen = judge.judge(sub, images).attributes();
+            boolean[] whole = new boolean[SAMPLES], shape = new boolean[SAMPLES];
+            for (int i = 0; i < SAMPLES; i++) {
+                org.lesson8.data.SceneAttributes truth = org.lesson8.data.SceneCaptions.parse(scenes.get(i));
+                whole[i] = truth.equals(seen.get(i));
+                shape[i] = truth.shape1() == seen.get(i).shape1();
+            }
+            int[] labels = new int[SAMPLES];
+            List<String> fashion = fashionPrompts(labels);
+            NDArray clothes = gen.generate(sub, fashion, SEED + 1).mean(new int[] {1}, true);
+            return new CheckpointInfo.GlideFine.Samples(s, SAMPLES, r(share(whole), 4), r(share(shape), 4), SAMPLES,
+                    r(vit.judge(sub, clothes).accuracy(labels), 4));
+        }
+    }
+
+    /** {@link #SAMPLES} seen one-object prompts of the shared prompt set, in turn. */
+    static List<String> oneSeen() {
+        List<String> scenes = new ArrayList<>();
+        List<PromptSet.Prompt> seen = PromptSet.full().group(PromptSet.Group.ONE_SEEN);
+        for (int i = 0; i < SAMPLES; i++) scenes.add(seen.get(i % seen.size()).caption());
+        return scenes;
+    }
+
+    /** {@link #SAMPLES} Fashion prompts, the classes in turn; their labels written into {@code labels}. */
+    static List<String> fashionPrompts(int[] labels) {
+        List<String> fashion = new ArrayList<>();
+        for (int i = 0; i < SAMPLES; i++) {
+            labels[i] = i % FashionCaptions.LABELS.size();
+            fashion.add(FashionCaptions.prompt(labels[i]));
+        }
+        return fashion;
+    }
+
     /** Samples of seen one-object scene captions and of Fashion captions at guidance {@code s}, judged. */
     static CheckpointInfo.Glide.Samples measure(Glide model, NDManager m, CaptionJudging judge, ClassJudge vit, double s) {
         double[] acc = judged(GlideLesson.generator(model, s, DDIM_STEPS), m, judge, vit);
@@ -167,15 +313,9 @@ public final class TrainGlide {
      * ViT: {share of scenes correct, share of Fashion correct}.
      */
     static double[] judged(TextToImageEval.Generator gen, NDManager m, CaptionJudging judge, ClassJudge vit) {
-        List<String> scenes = new ArrayList<>();
-        List<PromptSet.Prompt> seen = PromptSet.full().group(PromptSet.Group.ONE_SEEN);
-        for (int i = 0; i < SAMPLES; i++) scenes.add(seen.get(i % seen.size()).caption());
-        List<String> fashion = new ArrayList<>();
+        List<String> scenes = oneSeen();
         int[] labels = new int[SAMPLES];
-        for (int i = 0; i < SAMPLES; i++) {
-            labels[i] = i % FashionCaptions.LABELS.size();
-            fashion.add(FashionCaptions.prompt(labels[i]));
-        }
+        List<String> fashion = fashionPrompts(labels);
         try (NDManager sub = m.newSubManager()) {
             double sceneAcc = share(judge.captionCorrect(sub, gen.generate(sub, scenes, SEED), scenes));
             NDArray clothes = gen.generate(sub, fashion, SEED + 1).mean(new int[] {1}, true);

@@ -31,7 +31,7 @@ public final class CheckpointInfo {
 
     /** The description of one checkpoint; each names the command that made it. */
     public sealed interface Info permits Vit, Clip, ClipScenes, ImageGpt, Vae, Dit, DitPartial, CaptionJudge, Dvae, DallE,
-            Glide, NoisedClip, GlideInpaint, UnClipPrior, UnClipDecoder {
+            Glide, GlideFine, NoisedClip, GlideInpaint, UnClipPrior, UnClipDecoder {
         /** The command that made the checkpoint; a chain of commands joined by {@code " && "} when it took several. */
         String command();
 
@@ -164,6 +164,19 @@ public final class CheckpointInfo {
         /** At guidance {@code guidance}, DDIM {@code ddimSteps}: shares judged correct among {@code scenes} and {@code fashion} samples. */
         public record Samples(double guidance, int ddimSteps, int scenes, double oneObjectSeenCaptionCorrect, int fashion,
                               double fashionClassCorrect) {}
+    }
+
+    /**
+     * glide_p2.json: the 2×2-patch GLIDE of notebook 06, made from glide.safetensors ({@code startedFrom}) and fine-tuned;
+     * its samples judged per guidance scale with {@code sampler}, and the starting 4×4 model's the same way at s = 3
+     * ({@code startSamples}).
+     */
+    public record GlideFine(String model, String config, String startedFrom, String recipe, long parameters, int steps,
+                            long trainSeconds, String threads, double finalMse, double emaDecay, long seed, String sampler,
+                            Samples startSamples, List<Samples> samples, String command) implements Info {
+        /** At guidance {@code guidance}: shares judged correct (whole caption, and shape alone) and Fashion class accuracy. */
+        public record Samples(double guidance, int scenes, double oneObjectSeenCaptionCorrect, double oneObjectSeenShapeCorrect,
+                              int fashion, double fashionClassCorrect) {}
     }
 
     /**

@@ -164,6 +164,32 @@ class GlideLessonTest extends NdTest {
     }
 
     @Test
+    void theTwoByTwoModelStartsFromTheFourByFourOne() {
+        Glide base = live(m, 6);
+        Glide fine = GlideLesson.patch2From(base, m);
+        assertEquals(2, fine.config.patch());
+        assertEquals(base.config.dim(), fine.config.dim());
+        Map<String, NDArray> b = base.parameters();
+        for (Map.Entry<String, NDArray> e : fine.parameters().entrySet()) {
+            if (e.getValue() == fine.xEmbedder.weight || e.getKey().startsWith("final_layer.linear")) continue;
+            assertEquals(0f, maxDiff(e.getValue(), b.get(e.getKey())), e.getKey() + " copied");
+        }
+        // an image of one colour: every 2×2 token equals the 4×4 token
+        NDArray flat = m.create(new float[] {0.9f, -0.2f, 0.4f}).reshape(1, 3, 1, 1).broadcast(new Shape(1, 3, 8, 8));
+        NDArray t4 = base.xEmbedder.forward(flat), t2 = fine.xEmbedder.forward(flat);
+        assertEquals(new Shape(1, 16, base.config.dim()), t2.getShape());
+        assertEquals(0f, maxDiff(t2, t4.get(":, 0:1, :").broadcast(t2.getShape())), 1e-5f);
+        // the output layer: each 2×2 value is the mean of the 4×4 values over its quarter
+        NDArray h = NoiseSource.seeded(new Random(7)).sample(m, new Shape(1, 1, base.config.dim()));
+        NDArray o4 = base.linearFinal.forward(h).reshape(2, 2, 2, 2, 3).mean(new int[] {3}).mean(new int[] {1});
+        NDArray o2 = fine.linearFinal.forward(h).reshape(2, 2, 3);
+        assertEquals(0f, maxDiff(o2, o4), 1e-5f);
+        assertTrue(o4.abs().max().getFloat() > 1e-2, "the test sees non-zero outputs");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GlideLesson.patch2From(fine, m));
+        assertTrue(e.getMessage().contains("4×4 patches"), e.getMessage());
+    }
+
+    @Test
     void inpaintingKeepsTheKnownPixelsExactlyAndFillsTheRest() {
         Glide inp = GlideLesson.inpaintingFrom(live(m, 5), m);
         NDArray images = unitImages(4, 3, 8);

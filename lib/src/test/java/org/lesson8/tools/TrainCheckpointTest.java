@@ -26,7 +26,7 @@ class TrainCheckpointTest {
 
     @Test
     void theGlideCommandsAreInTheTable() {
-        for (String name : new String[] {"glide", "noisedClip", "glideInpaint"}) {
+        for (String name : new String[] {"glide", "glidePatch2", "noisedClip", "glideInpaint"}) {
             assertTrue(TrainCheckpoint.find(name).isPresent(), name);
             assertTrue(TrainCheckpoint.usage().contains("  " + name + " "), TrainCheckpoint.usage());
         }
