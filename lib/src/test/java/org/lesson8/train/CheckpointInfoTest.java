@@ -3,10 +3,12 @@ package org.lesson8.train;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lesson8.course.Course;
+import org.lesson8.models.Glide;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -127,6 +129,18 @@ class CheckpointInfoTest {
         assertEquals("glide.safetensors", i.startedFrom());
         assertEquals(0.0, i.edits().maxChangeOutsideMask(), "the known region is kept exactly");
         assertEquals(i, roundTrip(i, CheckpointInfo.GlideInpaint.class));
+        CheckpointInfo.GlideFine f = CheckpointInfo.read(shipped("glide_p2.json"), CheckpointInfo.GlideFine.class);
+        assertTrue(f.startedFrom().startsWith("glide.safetensors (" + g.steps() + " steps: "), f.startedFrom());
+        assertEquals(Glide.coursePatch2().parameterCount(), f.parameters());
+        assertEquals(3.0, f.startSamples().guidance());
+        assertEquals(Arrays.stream(org.lesson8.tools.TrainGlide.PATCH2_SCALES).boxed().toList(),
+                f.samples().stream().map(CheckpointInfo.GlideFine.Samples::guidance).toList(), "the whole sweep, not a snapshot");
+        for (CheckpointInfo.GlideFine.Samples s : f.samples()) {
+            assertTrue(s.oneObjectSeenShapeCorrect() >= s.oneObjectSeenCaptionCorrect(), "a right caption has the right shape: " + s);
+            assertEquals(40, s.scenes());
+        }
+        assertTrue(f.command().startsWith("./course train glidePatch2 ") && !f.command().contains("snapshot"), f.command());
+        assertEquals(f, roundTrip(f, CheckpointInfo.GlideFine.class));
     }
 
     @Test

@@ -48,6 +48,7 @@ class ShippedCheckpointsTest extends NdTest {
             case "dalle" -> new DallE(m, DallE.course(Tokenizer.textToImage().size(), Dvae.course()), 0);
             case "caption_judge" -> new CaptionJudge(m, CaptionJudge.scenes(), 0);
             case "glide" -> new Glide(m, Glide.course(), 0);
+            case "glide_p2" -> new Glide(m, Glide.coursePatch2(), 0);
             case "glide_inpaint" -> new Glide(m, Glide.course().withInpainting(), 0);
             case "noised_clip" -> new NoisedClip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             case "unclip_prior" -> new UnClipPrior(m, UnClipPrior.course(), 0);
@@ -58,7 +59,7 @@ class ShippedCheckpointsTest extends NdTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"vit_fashion", "vae", "dit", "clip", "image_gpt", "image_gpt_bert", "caption_judge", "clip_scenes", "dvae",
-            "dalle", "glide", "glide_inpaint", "noised_clip", "unclip_prior", "unclip_decoder"})
+            "dalle", "glide", "glide_p2", "glide_inpaint", "noised_clip", "unclip_prior", "unclip_decoder"})
     void loadsWithNothingMissingOrExtra(String name) throws Exception {
         try (NDManager sub = m.newSubManager()) {
             Module model = model(sub, name);
