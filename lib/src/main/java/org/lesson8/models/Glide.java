@@ -47,8 +47,9 @@ import java.util.Random;
  *          final layer: adaLN(c) → Linear → p·p·3 per token → unpatchify → ε (B, 3, I, I)
  * </pre>
  * <b>Pixel space at 28×28.</b> GLIDE has no autoencoder: its base model denoises 64×64 pixels. The course scenes are
- * 28×28 RGB, small enough to denoise directly: 4×4 patches give 49 tokens, as many as DiT's latents in notebook 03.
- * Pixels are scaled to [−1, 1].
+ * 28×28 RGB, small enough to denoise directly: 4×4 patches give 49 tokens, as many as DiT's latents in notebook 03;
+ * the model of notebook 06 ({@link #coursePatch2()}) continues from it at 2×2 patches, 196 tokens, which draw shapes far
+ * better. Pixels are scaled to [−1, 1].
  * <p><b>Choices.</b> The text transformer is <em>not</em> causal (like GLIDE's; CLIP's is); it sees the pads, whose
  * token row is learned, and its feature is read at {@code <end>}. Each attention layer projects the text tokens to
  * keys and values of its own and puts them in front of the patches' own ({@link CrossAttention} with {@code withSelf});
@@ -61,7 +62,9 @@ import java.util.Random;
  * back after every step ({@link org.lesson8.diffusion.Inpainting}).
  * <p>Known differences from openai/glide-text2im: a DiT-style transformer over patches replaces the ADM U-Net; the
  * final token is read at {@code <end>} (GLIDE pads with its end token and reads the last position); GLIDE attends to
- * learned padding embeddings where we mask pads; fixed instead of learned variance; word-level tokens instead of BPE.
+ * learned padding embeddings where we mask pads; fixed instead of learned variance; word-level tokens instead of BPE;
+ * the shipped 2×2 model was not trained from scratch but made from the 4×4 one (course budget, see
+ * {@code GlideLesson.patch2From}).
  */
 public class Glide extends Module implements Denoiser<Glide.Text> {
     /**

@@ -75,12 +75,12 @@ public class UnClipPrior extends Module {
     }
 
     /**
-     * The paper's sizes: a 1B-parameter prior (Appendix C) on 1024-d ViT-H/16 CLIP embeddings with 77 text tokens of
-     * width 1024; the paper does not give width and depth, so the transformer is that of the Karlo reproduction
-     * (diffusers' {@code PriorTransformer}: 20 blocks of width 2048). Text dropped 10% of the time.
+     * The paper's sizes (Appendix C): a transformer of width 2048 and 24 blocks on 1024-d ViT-H/16 CLIP embeddings
+     * with 77 text tokens of width 1024, about 1.2B parameters counted from the configuration (the paper's table rounds
+     * its prior to 1B). Text dropped 10% of the time.
      */
     public static Config paper() {
-        return new Config("unCLIP diffusion prior (1024-d CLIP, 20×2048)", 1024, 1024, 77, 2048, 20, 32, 4, 0.1);
+        return new Config("unCLIP diffusion prior (1024-d CLIP, 24×2048)", 1024, 1024, 77, 2048, 24, 32, 4, 0.1);
     }
 
     /** The course prior over {@link Clip#textToImage()}'s 64-d embeddings: 20 caption tokens of width 64, 4 blocks of 128. */
