@@ -48,8 +48,8 @@ import java.util.Random;
  * </pre>
  * <b>Pixel space at 28×28.</b> GLIDE has no autoencoder: its base model denoises 64×64 pixels. The course scenes are
  * 28×28 RGB, small enough to denoise directly: 4×4 patches give 49 tokens, as many as DiT's latents in notebook 03;
- * the model of notebook 06 ({@link #coursePatch2()}) continues from it at 2×2 patches, 196 tokens, which draw shapes far
- * better. Pixels are scaled to [−1, 1].
+ * the model of notebook 06 ({@link #coursePatch2()}) continues from it at 2×2 patches, 196 tokens, for finer shapes.
+ * Pixels are scaled to [−1, 1].
  * <p><b>Choices.</b> The text transformer is <em>not</em> causal (like GLIDE's; CLIP's is); it sees the pads, whose
  * token row is learned, and its feature is read at {@code <end>}. Each attention layer projects the text tokens to
  * keys and values of its own and puts them in front of the patches' own ({@link CrossAttention} with {@code withSelf});
@@ -132,9 +132,9 @@ public class Glide extends Module implements Denoiser<Glide.Text> {
     /**
      * The course model at 2×2 patches: {@link #course()} with 196 tokens instead of 49, the same blocks and text
      * transformer. It is the GLIDE of notebook 06 ({@code glide_p2.safetensors}): made from the trained 4×4 model by
-     * {@link org.lesson8.lessons.GlideLesson#patch2From} and fine-tuned. Finer patches matter for shapes: a small object is about 8 pixels wide, two
-     * 4×4 patches, and the 4×4 model draws the right colour, size and place far more often than the right shape
-     * (DiT's Table 4 shows the same trend: smaller patches, better samples, at the price of more tokens).
+     * {@link org.lesson8.lessons.GlideLesson#patch2From} and fine-tuned. Finer patches are meant for shapes: a small
+     * object is about 8 pixels wide, two 4×4 patches, and the 4×4 model draws the right colour, size and place far more
+     * often than the right shape (DiT's Table 4: smaller patches, better samples, at the price of more tokens).
      */
     public static Config coursePatch2() {
         return new Config("GLIDE-course 2×2 (28px RGB, 196 patches, 4×128; text 3×64)", 28, 3, 2, 128, 4, 4, 4,

@@ -221,21 +221,28 @@ public final class TrainGlide {
         }
     }
 
-    /** The shipped sweep of the 2×2 GLIDE through the shared evaluation (notebook 06, section 3). */
+    /** The shipped sweep of the GLIDE of notebook 06 through the shared evaluation (section 3): NAME-sweep.csv. */
     public static final String SWEEP_CSV = "glide_p2-sweep.csv";
 
     /**
-     * {@code ./course train glideSweep [steps=100] [perPrompt=4]}: the shipped glide_p2 at every scale of
-     * {@link #PATCH2_SCALES} through the shared evaluation ({@link TextToImageEval}, the full {@link PromptSet}, perPrompt
-     * images per prompt, seed 42, ancestral sampling over {@code steps} respaced steps), and real images as the reference
-     * row: all groups' rows of {@link org.lesson8.eval.TextToImageReport#combine} in data/checkpoints/{@value #SWEEP_CSV}.
+     * {@code ./course train glideSweep [steps=100] [perPrompt=4] [name=glide_p2]}: the shipped GLIDE NAME (glide_p2 at
+     * 2×2 patches, or glide at 4×4) at every scale of {@link #PATCH2_SCALES} through the shared evaluation
+     * ({@link TextToImageEval}, the full {@link PromptSet}, perPrompt images per prompt, seed 42, ancestral sampling over
+     * {@code steps} respaced steps), and real images as the reference row: all groups' rows of
+     * {@link org.lesson8.eval.TextToImageReport#combine} and the sampling steps in data/checkpoints/NAME-sweep.csv.
      */
     public static void sweep(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, PATCH2_SAMPLING_STEPS);
         int perPrompt = TrainCheckpoint.intArg(args, 1, 4);
+        String name = args.length > 2 ? args[2] : "glide_p2";
+        Glide.Config config = switch (name) {
+            case "glide_p2" -> Glide.coursePatch2();
+            case "glide" -> Glide.course();
+            default -> throw new IllegalArgumentException("glideSweep measures glide_p2 or glide, not " + name);
+        };
         try (NDManager m = NDManager.newBaseManager()) {
-            Glide model = new Glide(m, Glide.coursePatch2(), 0);
-            Checkpoint.load(model, Course.checkpoint("glide_p2.safetensors"));
+            Glide model = new Glide(m, config, 0);
+            Checkpoint.load(model, Course.checkpoint(name + ".safetensors"));
             Clip clip = new Clip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             Checkpoint.load(clip, Course.checkpoint("clip_scenes.safetensors"));
             TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m).withClip(clip);
@@ -249,8 +256,12 @@ public final class TrainGlide {
                         reports.get(reports.size() - 1).row(PromptSet.Group.FASHION).captionAccuracy(), (System.nanoTime() - t0) / 1e9);
             }
             reports.add(TextToImageEval.evaluate("real", TextToImageEval.real(), prompts, perPrompt, SEED, judges));
-            Path out = TrainCheckpoint.checkpointDir().resolve(SWEEP_CSV);
-            org.lesson8.eval.TextToImageReport.combine(reports).write().csv(out.toFile());
+            Path out = TrainCheckpoint.checkpointDir().resolve(name + "-sweep.csv");
+            tech.tablesaw.api.Table table = org.lesson8.eval.TextToImageReport.combine(reports);
+            int[] stepsColumn = new int[table.rowCount()];
+            java.util.Arrays.fill(stepsColumn, steps);
+            table.addColumns(tech.tablesaw.api.IntColumn.create("sampling steps", stepsColumn));
+            table.write().csv(out.toFile());
             System.out.println("wrote " + out);
         }
     }

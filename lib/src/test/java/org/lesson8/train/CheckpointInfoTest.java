@@ -141,6 +141,14 @@ class CheckpointInfoTest {
         }
         assertTrue(f.command().startsWith("./course train glidePatch2 ") && !f.command().contains("snapshot"), f.command());
         assertEquals(f, roundTrip(f, CheckpointInfo.GlideFine.class));
+        tech.tablesaw.api.Table sweep = tech.tablesaw.api.Table.read().csv(shipped(org.lesson8.tools.TrainGlide.SWEEP_CSV).toFile());
+        java.util.Set<String> generators = new java.util.LinkedHashSet<>(sweep.stringColumn("generator").asList());
+        java.util.Set<String> expected = new java.util.LinkedHashSet<>();
+        for (double s : org.lesson8.tools.TrainGlide.PATCH2_SCALES) expected.add("GLIDE s=" + s);
+        expected.add("real");
+        assertEquals(expected, generators, "the sweep of glide_p2-sweep.csv: every scale and the real images");
+        assertEquals(generators.size() * (org.lesson8.eval.PromptSet.Group.values().length + 1), sweep.rowCount(), "every group and overall");
+        assertTrue(sweep.intColumn("sampling steps").get(0) > 0);
     }
 
     @Test
