@@ -74,7 +74,8 @@ public final class TextToImageReport {
         return row(OVERALL);
     }
 
-    private Row row(String group) {
+    /** The row of the group labelled {@code group} ({@link Group#label}), or the overall row for {@link #OVERALL}. */
+    public Row row(String group) {
         return rows.stream().filter(r -> r.group().equals(group)).findFirst().orElseThrow(() -> new IllegalArgumentException(
                 "the report of '" + generator + "' has no " + group + " row; its groups are " + rows.stream().map(Row::group).toList()));
     }

@@ -296,23 +296,9 @@ public final class GlideLesson {
      * computes exactly what {@code base} computes, whatever image and mask it is given.
      */
     public static Glide inpaintingFrom(Glide base, NDManager m) {
-        Glide.Config c = base.config.withInpainting();
-        Glide inp = new Glide(m, c, base.tokenizer, 0);
-        Map<String, NDArray> from = base.parameters();
-        for (Map.Entry<String, NDArray> e : inp.parameters().entrySet()) {
-            NDArray src = from.get(e.getKey());
-            NDArray dst = e.getValue();
-            if (src == null) throw new IllegalStateException("the base model has no parameter '" + e.getKey() + "'");
-            if (src.getShape().equals(dst.getShape())) {
-                dst.set(src.toFloatArray());
-            } else if (dst == inp.xEmbedder.weight) {
-                dst.set(widenInput(src.toFloatArray(), src.getShape(), dst.getShape()));
-            } else {
-                throw new IllegalStateException("parameter '" + e.getKey() + "' has shape " + src.getShape() + " in the base model but "
-                        + dst.getShape() + " in the inpainting model");
-            }
-        }
-        return inp;
+        Glide inp = new Glide(m, base.config.withInpainting(), base.tokenizer, 0);
+        return copyFrom(base, inp, "the inpainting model", (dst, src) -> dst == inp.xEmbedder.weight
+                ? widenInput(src.toFloatArray(), src.getShape(), dst.getShape()) : null);
     }
 
     /**
@@ -331,17 +317,9 @@ public final class GlideLesson {
         Glide.Config c = new Glide.Config(Glide.coursePatch2().name(), b.imageSize(), b.channels(), 2, b.dim(), b.depth(), b.heads(),
                 b.mlpRatio(), b.vocab(), b.context(), b.textWidth(), b.textDepth(), b.textHeads(), b.inpaint(), b.captionDropout());
         Glide fine = new Glide(m, c, base.tokenizer, 0);
-        Map<String, NDArray> from = base.parameters();
         int ch = b.channels();
-        for (Map.Entry<String, NDArray> e : fine.parameters().entrySet()) {
-            NDArray src = from.get(e.getKey());
-            NDArray dst = e.getValue();
-            if (src == null) throw new IllegalStateException("the base model has no parameter '" + e.getKey() + "'");
+        return copyFrom(base, fine, "the 2×2 model", (dst, src) -> {
             float[] s = src.toFloatArray();
-            if (src.getShape().equals(dst.getShape())) {
-                dst.set(s);
-                continue;
-            }
             float[] d = new float[(int) dst.getShape().size()];
             if (dst == fine.xEmbedder.weight) {              // (D, C, 4, 4) → (D, C, 2, 2): sums over quarters
                 int in = (int) src.getShape().get(1);
@@ -356,26 +334,45 @@ public final class GlideLesson {
                         }
                     }
                 }
-            } else if (dst == fine.linearFinal.weight || dst == fine.linearFinal.bias) {   // rows (p, p, C): means over quarters
-                int cols = dst == fine.linearFinal.weight ? (int) src.getShape().get(1) : 1;
-                for (int i = 0; i < 2; i++) {
-                    for (int j = 0; j < 2; j++) {
-                        for (int k = 0; k < ch; k++) {
-                            for (int col = 0; col < cols; col++) {
-                                float sum = 0;
-                                for (int x = 0; x < 2; x++) for (int y = 0; y < 2; y++) sum += s[(((2 * i + x) * 4 + 2 * j + y) * ch + k) * cols + col];
-                                d[((i * 2 + j) * ch + k) * cols + col] = sum / 4;
-                            }
+                return d;
+            }
+            if (dst != fine.linearFinal.weight && dst != fine.linearFinal.bias) return null;
+            int cols = dst == fine.linearFinal.weight ? (int) src.getShape().get(1) : 1;   // rows (p, p, C): means over quarters
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 2; j++) {
+                    for (int k = 0; k < ch; k++) {
+                        for (int col = 0; col < cols; col++) {
+                            float sum = 0;
+                            for (int x = 0; x < 2; x++) for (int y = 0; y < 2; y++) sum += s[(((2 * i + x) * 4 + 2 * j + y) * ch + k) * cols + col];
+                            d[((i * 2 + j) * ch + k) * cols + col] = sum / 4;
                         }
                     }
                 }
-            } else {
-                throw new IllegalStateException("parameter '" + e.getKey() + "' has shape " + src.getShape() + " in the base model but "
-                        + dst.getShape() + " in the 2×2 model");
             }
-            dst.set(d);
+            return d;
+        });
+    }
+
+    /**
+     * Every parameter of {@code target} from the parameter of the same name in {@code base}: copied when the shapes
+     * agree, otherwise the values {@code resize} makes from the base's (it answers null for a parameter it does not
+     * know how to resize, which is an error, as is a parameter the base lacks).
+     */
+    private static Glide copyFrom(Glide base, Glide target, String what,
+                                  java.util.function.BiFunction<NDArray, NDArray, float[]> resize) {
+        Map<String, NDArray> from = base.parameters();
+        for (Map.Entry<String, NDArray> e : target.parameters().entrySet()) {
+            NDArray src = from.get(e.getKey());
+            NDArray dst = e.getValue();
+            if (src == null) throw new IllegalStateException("the base model has no parameter '" + e.getKey() + "'");
+            float[] values = src.getShape().equals(dst.getShape()) ? src.toFloatArray() : resize.apply(dst, src);
+            if (values == null) {
+                throw new IllegalStateException("parameter '" + e.getKey() + "' has shape " + src.getShape() + " in the base model but "
+                        + dst.getShape() + " in " + what);
+            }
+            dst.set(values);
         }
-        return fine;
+        return target;
     }
 
     /** Weights (D, C, p, p) → (D, C', p, p), C' &gt; C: the first C input channels copied, the others zero. */

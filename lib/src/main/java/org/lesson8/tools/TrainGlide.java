@@ -172,7 +172,6 @@ public final class TrainGlide {
         int steps = TrainCheckpoint.intArg(args, 0, 5000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         int every = TrainCheckpoint.intArg(args, 2, 500);
-        Path dir = TrainCheckpoint.checkpointDir();
         String start = "glide.safetensors";
         CheckpointInfo.Glide before = CheckpointInfo.read(Course.checkpoint("glide.json"), CheckpointInfo.Glide.class);
         Seeds.seed(PATCH2_SEED);
@@ -250,10 +249,11 @@ public final class TrainGlide {
             List<org.lesson8.eval.TextToImageReport> reports = new ArrayList<>();
             long t0 = System.nanoTime();
             for (double s : PATCH2_SCALES) {
-                reports.add(TextToImageEval.evaluate("GLIDE s=" + s, GlideLesson.ancestral(model, s, steps), prompts, perPrompt, SEED, judges));
-                System.out.printf("s = %s: one seen %.3f, fashion %.3f (%.0f s)%n", s,
-                        reports.get(reports.size() - 1).row(PromptSet.Group.ONE_SEEN).captionAccuracy(),
-                        reports.get(reports.size() - 1).row(PromptSet.Group.FASHION).captionAccuracy(), (System.nanoTime() - t0) / 1e9);
+                org.lesson8.eval.TextToImageReport r = TextToImageEval.evaluate("GLIDE s=" + s, GlideLesson.ancestral(model, s, steps),
+                        prompts, perPrompt, SEED, judges);
+                reports.add(r);
+                System.out.printf("s = %s: one seen %.3f, fashion %.3f (%.0f s)%n", s, r.row(PromptSet.Group.ONE_SEEN).captionAccuracy(),
+                        r.row(PromptSet.Group.FASHION).captionAccuracy(), (System.nanoTime() - t0) / 1e9);
             }
             reports.add(TextToImageEval.evaluate("real", TextToImageEval.real(), prompts, perPrompt, SEED, judges));
             Path out = TrainCheckpoint.checkpointDir().resolve(name + "-sweep.csv");
@@ -282,9 +282,8 @@ public final class TrainGlide {
             List<org.lesson8.data.SceneAttributes> seen = judge.judge(sub, images).attributes();
             boolean[] whole = new boolean[SAMPLES], shape = new boolean[SAMPLES];
             for (int i = 0; i < SAMPLES; i++) {
-                org.lesson8.data.SceneAttributes truth = org.lesson8.data.SceneCaptions.parse(scenes.get(i));
-                whole[i] = truth.equals(seen.get(i));
-                shape[i] = truth.shape1() == seen.get(i).shape1();
+                whole[i] = CaptionJudging.captionCorrect(seen.get(i), scenes.get(i));
+                shape[i] = org.lesson8.data.SceneCaptions.parse(scenes.get(i)).shape1() == seen.get(i).shape1();
             }
             int[] labels = new int[SAMPLES];
             List<String> fashion = fashionPrompts(labels);

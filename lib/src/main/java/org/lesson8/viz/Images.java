@@ -169,16 +169,25 @@ public final class Images {
 
     /** A vertical colour scale (top = high) with labels for the top, middle and bottom. */
     static void drawColourBar(Graphics2D g, int x, int y, int w, int h, String top, String middle, String bottom) {
-        for (int k = 0; k < h; k++) {
-            g.setColor(colour(1.0 - k / (double) Math.max(1, h - 1)));
-            g.fillRect(x, y + k, w, 1);
-        }
-        g.setColor(Color.DARK_GRAY);
-        g.drawRect(x, y, w, h - 1);
+        gradient(g, x, y, w, h, true);
         g.setFont(Fonts.font(Font.PLAIN, 10));
         g.drawString(top, x + w + 3, y + 9);
         if (middle != null) g.drawString(middle, x + w + 3, y + h / 2 + 4);
         g.drawString(bottom, x + w + 3, y + h - 1);
+    }
+
+    /** The colour map over a w×h box with a grey frame: high at the top ({@code vertical}) or at the right. */
+    private static void gradient(Graphics2D g, int x, int y, int w, int h, boolean vertical) {
+        int n = vertical ? h : w;
+        for (int k = 0; k < n; k++) {
+            double t = k / (double) Math.max(1, n - 1);
+            g.setColor(colour(vertical ? 1.0 - t : t));
+            if (vertical) g.fillRect(x, y + k, w, 1);
+            else g.fillRect(x + k, y, 1, h);
+        }
+        g.setColor(Color.DARK_GRAY);
+        if (vertical) g.drawRect(x, y, w, h - 1);
+        else g.drawRect(x, y, w - 1, h);
     }
 
     /**
@@ -192,12 +201,7 @@ public final class Images {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, 34);
         int bw = width - 12;
-        for (int k = 0; k < bw; k++) {
-            g.setColor(colour(k / (double) Math.max(1, bw - 1)));
-            g.fillRect(6 + k, 4, 1, 12);
-        }
-        g.setColor(Color.DARK_GRAY);
-        g.drawRect(6, 4, bw - 1, 12);
+        gradient(g, 6, 4, bw, 12, false);
         g.setFont(Fonts.font(Font.PLAIN, 10));
         g.drawString(low, 6, 30);
         g.drawString(high, 6 + bw - g.getFontMetrics().stringWidth(high), 30);
