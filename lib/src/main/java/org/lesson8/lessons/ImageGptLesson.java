@@ -16,6 +16,7 @@ import org.lesson8.models.Palette;
 import org.lesson8.train.TrainLoop;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.function.IntConsumer;
 
@@ -109,6 +110,45 @@ public final class ImageGptLesson {
         }
         return LinearProbe.fit(parent, xTr, Arrays.copyOf(trainLabels, tr.length), xTe, Arrays.copyOf(testLabels, te.length),
                 10, steps, seed);
+    }
+
+    /**
+     * The probe at every block: element l − 1 is the test result of a linear probe on block l's average-pooled
+     * output (one forward pass per chunk gives all layers), trained as {@link #probe} is.
+     */
+    public static LinearProbe.Result[] probeLayers(ImageGpt model, NDManager parent, byte[] trainCodes, int[] trainLabels,
+                                                   byte[] testCodes, int[] testLabels, int nTrain, int nTest, int steps, long seed) {
+        int[] tr = first(Math.min(nTrain, trainLabels.length));
+        int[] te = first(Math.min(nTest, testLabels.length));
+        float[][][] fTr = layerFeatures(model, parent, trainCodes, tr, 16);
+        float[][][] fTe = layerFeatures(model, parent, testCodes, te, 16);
+        LinearProbe.Result[] out = new LinearProbe.Result[fTr.length];
+        for (int l = 0; l < fTr.length; l++) {
+            out[l] = LinearProbe.fit(parent, fTr[l], Arrays.copyOf(trainLabels, tr.length), fTe[l], Arrays.copyOf(testLabels, te.length),
+                    10, steps, seed);
+        }
+        return out;
+    }
+
+    /** Features of every block for many sequences in chunks, without gradients: depth × n × D. */
+    public static float[][][] layerFeatures(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
+        int n = model.config.length(), depth = model.config.depth();
+        float[][][] out = new float[depth][idx.length][];
+        for (int start = 0; start < idx.length; start += chunk) {
+            Interruption.check("feature extraction", start, idx.length, () -> "no result was returned");
+            int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
+            int s0 = start;
+            TrainLoop.noGrad(m -> {
+                List<NDArray> layers = model.layerFeatures(ImageGptLesson.batch(m, codes, n, part));
+                for (int l = 0; l < depth; l++) {
+                    float[] f = layers.get(l).toFloatArray();
+                    int d = f.length / part.length;
+                    for (int j = 0; j < part.length; j++) out[l][s0 + j] = Arrays.copyOfRange(f, j * d, (j + 1) * d);
+                }
+                return null;
+            }, parent);
+        }
+        return out;
     }
 
     private static int[] first(int k) {

@@ -85,6 +85,18 @@ public final class VitLesson {
         return out;
     }
 
+    /**
+     * The mean attention distance of a head that attends uniformly to every patch (CLS excluded), as
+     * {@link #meanAttentionDistance(float[], int, int, int, int)} measures it: the mean pixel distance between two patches of
+     * the grid (a patch with itself included). A head well below it looks near its query; near it, everywhere.
+     */
+    public static double uniformAttentionDistance(int grid, int patch) {
+        int t = grid * grid + 1;
+        float[] att = new float[t * t];
+        for (int q = 1; q < t; q++) for (int k = 1; k < t; k++) att[q * t + k] = 1f / (t - 1);
+        return meanAttentionDistance(att, 1, 1, grid, patch)[0];
+    }
+
     /** Mean attention distance per layer and head from {@link Vit.Output#attentions()}: [layer][head]. */
     public static double[][] meanAttentionDistance(List<NDArray> attentions, int grid, int patch) {
         double[][] out = new double[attentions.size()][];

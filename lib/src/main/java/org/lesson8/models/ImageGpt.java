@@ -246,6 +246,22 @@ public class ImageGpt extends Module {
         return blocks(h, config.probe(), null).mean(new int[] {1});
     }
 
+    /**
+     * Linear-probe features of every block at once: element l − 1 is block l's output average-pooled over
+     * positions, (B, D), as {@link #features} gives it for {@code probe = l} (the paper's per-layer curve, Fig. 3).
+     */
+    public List<NDArray> layerFeatures(NDArray idx) {
+        checkTokens(idx, true);
+        NDArray h = causal() ? arInput(idx) : bertInput(idx, null);
+        List<NDArray> out = new ArrayList<>();
+        positionsComputed += h.getShape().get(0) * h.getShape().get(1);
+        for (int i = 0; i < config.depth(); i++) {
+            h = blocks.get(i).forward(h, causal(), false, null).out();
+            out.add(h.mean(new int[] {1}));
+        }
+        return out;
+    }
+
     // ---------------------------------------------------------------- sampling
 
     /**

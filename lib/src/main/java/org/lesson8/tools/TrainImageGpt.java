@@ -13,6 +13,7 @@ import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
+import org.lesson8.train.Recipe;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -182,6 +183,118 @@ public final class TrainImageGpt {
         }
         System.out.printf("wrote %s (%d bytes) in %.0f s total%n", dir.resolve("image_gpt.safetensors"),
                 Files.size(dir.resolve("image_gpt.safetensors")), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Peak learning rate of a continuation cycle (half the first cycle's 2e-3). */
+    static final float MORE_LR = 1e-3f;
+    /** The per-layer probe trend of the AR checkpoint: one row per (model steps, input, layer). */
+    public static final String PROBE_CSV = "image_gpt-probe.csv";
+
+    /**
+     * {@code ./course train imageGptMore [steps=4000] [every=1000] [seconds]}: one more cosine cycle of the AR checkpoint
+     * (peak 1e-3, warm-up 100, batch 32), with the linear probe of every layer (10k/10k images) measured at its start,
+     * every EVERY steps and at its end into image_gpt-probe.csv (raw pixels once, as layer 0), the checkpoint and
+     * image_gpt.json written at every snapshot; test NLL, the ViT's verdict and the sampling benchmark at the end. The
+     * BERT twin is left as it is (image_gpt.json keeps its figures).
+     */
+    public static void more(String[] args) throws Exception {
+        Locale.setDefault(Locale.ROOT);
+        int steps = TrainCheckpoint.intArg(args, 0, 4000);
+        int every = TrainCheckpoint.intArg(args, 1, 1000);
+        double seconds = TrainCheckpoint.doubleArg(args, 2, 1e9);
+        Path dir = TrainCheckpoint.checkpointDir();
+        Path file = dir.resolve("image_gpt.safetensors"), json = dir.resolve("image_gpt.json"), logFile = dir.resolve("image_gpt-log.csv");
+        if (!Files.exists(file) || !Files.exists(json) || !Files.exists(logFile)) {
+            throw new IllegalStateException("./course train imageGptMore continues from " + file
+                    + ", its JSON and its log, which are missing: run ./course train imageGpt first");
+        }
+        CheckpointInfo.ImageGpt before = CheckpointInfo.read(json, CheckpointInfo.ImageGpt.class);
+        byte[] beforeLog = Files.readAllBytes(logFile);
+        int cycle = before.command().split(" && ").length;
+        long seed = SEED + cycle;
+        Seeds.seed(seed);
+        Palette palette = new Palette(before.palette());
+        FashionMnist.Split train = FashionMnist.train();
+        FashionMnist.Split test = FashionMnist.test();
+        byte[] trainCodes = ImageGptLesson.encodeFashion(palette, train, SIDE);
+        byte[] testCodes = ImageGptLesson.encodeFashion(palette, test, SIDE);
+        int probeTrain = before.probe().trainImages(), probeTest = before.probe().testImages(), probeSteps = before.probe().steps();
+        String command = before.command() + " && ./course train imageGptMore " + steps;
+        Path probeCsv = dir.resolve(PROBE_CSV);
+        if (!Files.exists(probeCsv)) Files.writeString(probeCsv, "model_steps,input,layer,test_accuracy\n");
+        try (NDManager m = NDManager.newBaseManager()) {
+            ImageGpt.Config cfg = ImageGpt.fashion();
+            ImageGpt ar = new ImageGpt(m, cfg, SEED);
+            Checkpoint.load(ar, file);
+            System.out.printf("continuing from %s (%d steps), cycle %d, seed %d, peak lr %s%n", file, before.steps(), cycle, seed, MORE_LR);
+            LinearProbe.Result raw = ImageGptLesson.probe(null, palette, m, trainCodes, train.labelArray(), testCodes, test.labelArray(),
+                    probeTrain, probeTest, probeSteps, SEED);
+            Files.writeString(probeCsv, String.format("%d,raw pixels,0,%.4f%n", before.steps(), raw.testAccuracy()),
+                    java.nio.file.StandardOpenOption.APPEND);
+            double[] startLayers = probeRows(ar, m, trainCodes, train, testCodes, test, probeTrain, probeTest, probeSteps, before.steps(), probeCsv);
+            System.out.printf("start: raw pixels %.4f, layers %s%n", raw.testAccuracy(), java.util.Arrays.toString(startLayers));
+            MetricsLog log = new MetricsLog();
+            Recipe recipe = new Recipe(ImageGptLesson.recipe().batch(), MORE_LR, ImageGptLesson.recipe().weightDecay(),
+                    ImageGptLesson.recipe().warmup(), ImageGptLesson.recipe().clip());
+            long t0 = System.nanoTime();
+            java.util.function.IntConsumer snapshot = step -> {
+                try {
+                    int total = before.steps() + log.size();
+                    double[] layers = probeRows(ar, m, trainCodes, train, testCodes, test, probeTrain, probeTest, probeSteps, total, probeCsv);
+                    System.out.printf("snapshot at %d steps: layers %s%n", total, java.util.Arrays.toString(layers));
+                    Checkpoint.save(ar, file);
+                    Files.write(logFile, beforeLog);
+                    log.appendCsv(logFile, before.steps());
+                    long secs = before.trainSeconds() + Math.round((System.nanoTime() - t0) / 1e9);
+                    boolean last = step == steps || log.size() < step;
+                    double bits = before.testBitsPerDim();
+                    CheckpointInfo.ImageGpt.Completions completions = before.completionsVit();
+                    CheckpointInfo.ImageGpt.Sampling sampling = before.samplingBenchmark();
+                    if (last) {
+                        bits = r4(ImageGpt.bitsPerDim(ImageGptLesson.nll(ar, m, testCodes, test.size)));
+                        completions = completionsJudgedByVit(ar, m, palette, testCodes, test, dir.resolve("vit_fashion.safetensors"), null);
+                        ImageGptLesson.Timing t1 = ImageGptLesson.benchmark(ar, m, 1, 1), t16 = ImageGptLesson.benchmark(ar, m, 16, 1);
+                        sampling = new CheckpointInfo.ImageGpt.Sampling(r3(t1.cachedSeconds()), r3(t1.uncachedSeconds()),
+                                r3(t16.cachedSeconds()), r3(t16.uncachedSeconds()), t1.identical() && t16.identical());
+                        System.out.printf("test NLL %.4f bits/dim%n", bits);
+                    }
+                    CheckpointInfo.write(json, new CheckpointInfo.ImageGpt(before.model(), before.config(), before.parameters(),
+                            before.seed(), before.palette(), before.paletteNote(),
+                            before.recipe() + " && continuation Recipe[lr=" + MORE_LR + "]", total, secs, bits,
+                            before.baselineIndependentBitsPerDim(),
+                            new CheckpointInfo.ImageGpt.Probe(probeTrain, probeTest, probeSteps, cfg.probe(), r4(layers[cfg.probe() - 1]),
+                                    r4(raw.testAccuracy()), before.probe().bertTestAccuracy()),
+                            before.bert(), completions, sampling, TrainCheckpoint.threads(),
+                            last ? command : command + " (snapshot at step " + step + " of the cycle)"));
+                } catch (Exception e) {
+                    throw new IllegalStateException("imageGptMore: could not write the snapshot at step " + step, e);
+                }
+            };
+            ImageGptLesson.train(ar, trainCodes, recipe, steps, seconds, seed, log, step -> {
+                if (step % 100 == 0) {
+                    System.out.printf("AR step %d  %.3f bits/dim  %.0f s%n", step, log.tailMean("bits_per_dim", 100),
+                            (System.nanoTime() - t0) / 1e9);
+                }
+                if (step % every == 0 && step < steps) snapshot.accept(step);
+            });
+            snapshot.accept(steps);
+        }
+    }
+
+    /** Probes every layer of {@code ar} and appends one row per layer to {@code csv}; returns the test accuracies. */
+    private static double[] probeRows(ImageGpt ar, NDManager m, byte[] trainCodes, FashionMnist.Split train, byte[] testCodes,
+                                      FashionMnist.Split test, int nTrain, int nTest, int probeSteps, int modelSteps, Path csv)
+            throws IOException {
+        LinearProbe.Result[] r = ImageGptLesson.probeLayers(ar, m, trainCodes, train.labelArray(), testCodes, test.labelArray(),
+                nTrain, nTest, probeSteps, SEED);
+        double[] acc = new double[r.length];
+        StringBuilder rows = new StringBuilder();
+        for (int l = 0; l < r.length; l++) {
+            acc[l] = r[l].testAccuracy();
+            rows.append(String.format("%d,AR features,%d,%.4f%n", modelSteps, l + 1, acc[l]));
+        }
+        Files.writeString(csv, rows, java.nio.file.StandardOpenOption.APPEND);
+        return acc;
     }
 
     private static double fit(ImageGpt model, byte[] codes, int steps, double seconds, MetricsLog log, String tag) {

@@ -132,6 +132,58 @@ public final class TrainVit {
         };
     }
 
+    /** The fractions of the training set of {@code ./course train vitVsCnn}, and the file it writes. */
+    public static final double[] DATA_FRACTIONS = {0.1, 0.3, 1.0};
+    public static final String VERSUS_CNN_CSV = "vit_vs_cnn.csv";
+
+    /**
+     * {@code ./course train vitVsCnn [epochs=10]}: the ViT of the checkpoint (ViT-Ti/4, from scratch, {@link Regime#vit})
+     * and the small CNN ({@link Regime#cnn}) trained for the same number of epochs on stratified 10%, 30% and 100% of
+     * the training set (one seed, 42, for the subsets, the initial weights and the batches), each judged on the full test
+     * set; one row per run in data/checkpoints/vit_vs_cnn.csv (notebook 01, section 6). No weights are kept.
+     */
+    static void versusCnn(String[] args) throws Exception {
+        int epochs = TrainCheckpoint.intArg(args, 0, 10);
+        Path dir = TrainCheckpoint.checkpointDir();
+        Path csv = dir.resolve(VERSUS_CNN_CSV);
+        FashionMnist.Split train = FashionMnist.train();
+        FashionMnist.Split test = FashionMnist.test();
+        StringBuilder out = new StringBuilder("data_fraction,train_images,model,parameters,epochs,steps,train_seconds,"
+                + "final_train_loss,test_accuracy\n");
+        String command = "./course train vitVsCnn " + epochs;
+        for (double fraction : DATA_FRACTIONS) {
+            FashionMnist.Split data = fraction >= 1 ? train
+                    : train.subset(org.lesson8.data.Batches.stratified(train.labelArray(), 10, fraction, new java.util.Random(FIRST_SEED)));
+            for (String kind : List.of("ViT", "CNN")) {
+                Seeds.seed(FIRST_SEED);
+                try (NDManager m = NDManager.newBaseManager()) {
+                    Regime regime = kind.equals("ViT") ? Regime.vit() : Regime.cnn();
+                    org.lesson8.nn.Module model = kind.equals("ViT") ? new Vit(m, Vit.fashionSmall(), FIRST_SEED)
+                            : new org.lesson8.models.SmallCnn(m, FIRST_SEED);
+                    int steps = (int) Math.ceil(epochs * (double) data.size / regime.batch());
+                    MetricsLog log = new MetricsLog();
+                    long t0 = System.nanoTime();
+                    ClassifierTraining.train(model, data, regime, steps, Double.POSITIVE_INFINITY, FIRST_SEED, log, step -> {
+                        if (step % 1000 == 0) {
+                            System.out.printf("  %s %.0f%% step %d/%d loss %.4f %.0f s%n", kind, 100 * fraction, step, steps,
+                                    log.tailMean("loss", 100), (System.nanoTime() - t0) / 1e9);
+                        }
+                    });
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    double acc = ClassifierEval.evaluate((org.lesson8.models.Classifier) model, m, test, test.size).accuracy();
+                    int perEpoch = Math.max(1, (int) Math.ceil(data.size / (double) regime.batch()));
+                    String row = String.format(java.util.Locale.ROOT, "%.1f,%d,%s,%d,%d,%d,%d,%.4f,%.4f%n", fraction, data.size,
+                            kind.equals("ViT") ? Vit.fashionSmall().name() : "SmallCnn", model.parameterCount(), epochs, log.size(),
+                            Math.round(secs), log.tailMean("loss", perEpoch), acc);
+                    System.out.print(row);
+                    out.append(row);
+                    Files.writeString(csv, out);   // rows so far: an interrupted run leaves what it measured
+                }
+            }
+        }
+        System.out.printf("wrote %s (%s)%n", csv, command);
+    }
+
     /** One fine-tuned copy of a soup: the recipe of a cycle, its number of steps, its seed. */
     record Ingredient(Cycle cycle, int steps, long seed) {}
 
