@@ -96,6 +96,15 @@ public final class DitLesson {
 
     /** Encodes the first {@code limit} images of a split (no gradients). */
     public static Latents encode(Vae vae, NDManager parent, FashionMnist.Split s, int limit) {
+        return encode(vae, parent, s, limit, false);
+    }
+
+    /**
+     * As {@link #encode(Vae, NDManager, FashionMnist.Split, int)}, with each image turned upside down first when
+     * {@code upsideDown} (rows in reverse order): the data of notebook 03's live fine-tuning, a new distribution that the
+     * shipped DiT has never seen and that shows in every sample.
+     */
+    public static Latents encode(Vae vae, NDManager parent, FashionMnist.Split s, int limit, boolean upsideDown) {
         int n = Math.min(limit, s.size);
         Shape one = vae.latentShape(1);
         int k = (int) one.size();
@@ -105,7 +114,8 @@ public final class DitLesson {
         for (int[] idx : Batches.sequential(n, 500)) {
             Interruption.check("encoding", idx[0], n, () -> "no result was returned");
             try (NDManager sub = parent.newSubManager(); NDScope scope = new NDScope()) {
-                Vae.Posterior q = vae.encode(LatentDiffusion.toSigned(s.images(sub, idx)));
+                NDArray images = s.images(sub, idx);
+                Vae.Posterior q = vae.encode(LatentDiffusion.toSigned(upsideDown ? images.flip(2) : images));
                 System.arraycopy(q.mean().toFloatArray(), 0, mean, idx[0] * k, idx.length * k);
                 System.arraycopy(q.logVar().toFloatArray(), 0, logVar, idx[0] * k, idx.length * k);
             }
@@ -154,6 +164,24 @@ public final class DitLesson {
             if (onStep != null) onStep.accept(step);
         });
         return loop;
+    }
+
+    /**
+     * The ε-MSE of the DiT on a fixed batch: the first {@code count} latents' means (scaled), timesteps and noise drawn
+     * from {@code seed}, the true labels. The same batch before and after some training steps measures what they taught,
+     * free of the noise of the per-step training loss.
+     */
+    public static double fixedBatchMse(LatentDiffusion ld, NDManager parent, Latents lat, int count, long seed) {
+        int n = Math.min(count, lat.size());
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        return TrainLoop.noGrad(m -> {
+            NDArray x0 = lat.sample(m, idx, ld.vae.scale(), new Random(seed));
+            NDArray t = ld.diffusion.sampleTimesteps(m, n, new Random(seed + 1));
+            NDArray noise = NoiseSource.seeded(new Random(seed + 2)).sample(m, x0.getShape());
+            GaussianDiffusion.Losses l = ld.diffusion.trainingLosses(ld.dit, x0, t, lat.labels(m, idx), noise);
+            return (double) l.mse().mean().getFloat();
+        }, parent);
     }
 
     // ------------------------------------------------------------------ judging samples with the lesson-01 ViT
