@@ -2,6 +2,11 @@ package org.lesson8.lessons;
 
 import ai.djl.ndarray.NDArray;
 import org.lesson8.models.Vit;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.lesson8.viz.Charts;
 import org.lesson8.viz.Images;
 import org.lesson8.viz.Pca;
 
@@ -95,6 +100,30 @@ public final class VitLesson {
         float[] att = new float[t * t];
         for (int q = 1; q < t; q++) for (int k = 1; k < t; k++) att[q * t + k] = 1f / (t - 1);
         return meanAttentionDistance(att, 1, 1, grid, patch)[0];
+    }
+
+    /**
+     * Fig. 7 right as a chart: one point per head and layer, uniform attention's distance as a line, the y axis from 0 to
+     * a little above the image's half diagonal (so that local heads near 0 and far ones both show on an honest scale).
+     */
+    public static XYChart attentionDistanceChart(String title, double[][] dist, int grid, int patch) {
+        XYChart chart = Charts.line(title, "層 (depth)", "平均注意距離 [pixel]");
+        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        chart.getStyler().setMarkerSize(7);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        int heads = dist[0].length;
+        for (int h = 0; h < heads; h++) {
+            double[] xs = new double[dist.length], ys = new double[dist.length];
+            for (int l = 0; l < dist.length; l++) { xs[l] = l + 1; ys[l] = dist[l][h]; }
+            chart.addSeries("ヘッド " + h, xs, ys).setMarker(SeriesMarkers.CIRCLE);
+        }
+        double uniform = uniformAttentionDistance(grid, patch);
+        double[] xs = new double[dist.length], ys = new double[dist.length];
+        for (int l = 0; l < dist.length; l++) { xs[l] = l + 1; ys[l] = uniform; }
+        chart.addSeries("一様な注意（基準）", xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(Math.ceil(grid * patch / Math.sqrt(2) / 5) * 5);
+        return chart;
     }
 
     /** Mean attention distance per layer and head from {@link Vit.Output#attentions()}: [layer][head]. */

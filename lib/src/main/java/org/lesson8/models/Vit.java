@@ -60,6 +60,14 @@ public class Vit extends Module implements Classifier {
         return new Config("ViT-Ti/4 (Fashion-MNIST)", 28, 4, 1, 64, 6, 4, 256, 10);
     }
 
+    /**
+     * ViT-Ti/4's sizes at patch 2: a 14×14 grid, 196 patches + CLS, four times the tokens (notebook 01 looks for local heads
+     * of Fig. 7 right in it; ./course train vitPatch2).
+     */
+    public static Config fashionPatch2() {
+        return new Config("ViT-Ti/2 (Fashion-MNIST)", 28, 2, 1, 64, 6, 4, 256, 10);
+    }
+
     /** A faster ViT for live training in class (patch 7 → 16 patches + CLS). */
     public static Config fashionTiny() {
         return new Config("ViT-Tiny/7 (Fashion-MNIST)", 28, 7, 1, 64, 4, 4, 128, 10);

@@ -184,6 +184,45 @@ public final class TrainVit {
         System.out.printf("wrote %s (%s)%n", csv, command);
     }
 
+    /**
+     * {@code ./course train vitPatch2 [steps=2000] [seconds]}: ViT-Ti/4's sizes at patch 2 ({@link Vit#fashionPatch2}, 196
+     * patches), from scratch with {@link Regime#vit}, seed 42; writes vit_p2.safetensors, .json and -log.csv and prints the
+     * mean attention distance of every head on 256 test images next to uniform attention's (notebook 01, Fig. 7 right).
+     */
+    static void patch2(int steps, double seconds) throws Exception {
+        Path dir = TrainCheckpoint.checkpointDir();
+        Seeds.seed(FIRST_SEED);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Vit.Config cfg = Vit.fashionPatch2();
+            Vit model = new Vit(m, cfg, FIRST_SEED);
+            FashionMnist.Split train = FashionMnist.train();
+            FashionMnist.Split test = FashionMnist.test();
+            MetricsLog log = new MetricsLog();
+            long t0 = System.nanoTime();
+            ClassifierTraining.train(model, train, Regime.vit(), steps, seconds, FIRST_SEED, log, step -> {
+                if (step % 100 == 0) {
+                    System.out.printf("step %d  loss %.4f  train_acc %.3f  %.0f s%n", step, log.tailMean("loss", 100),
+                            log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
+                }
+            });
+            double secs = (System.nanoTime() - t0) / 1e9;
+            double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
+            Checkpoint.save(model, dir.resolve("vit_p2.safetensors"));
+            log.writeCsv(dir.resolve("vit_p2-log.csv"));
+            CheckpointInfo.write(dir.resolve("vit_p2.json"), after(null, cfg, model.parameterCount(), log.size(), Regime.vit().batch(),
+                    secs, acc, "./course train vitPatch2 " + steps + (seconds < 1e9 ? " " + seconds : ""), null, null));
+            try (NDManager sub = m.newSubManager()) {
+                int[] idx = new int[256];
+                for (int i = 0; i < idx.length; i++) idx[i] = i;
+                double[][] dist = org.lesson8.lessons.VitLesson.meanAttentionDistance(model.forward(test.images(sub, idx), true).attentions(),
+                        cfg.grid(), cfg.patch());
+                System.out.printf("uniform attention %.2f px; per layer and head:%n", org.lesson8.lessons.VitLesson.uniformAttentionDistance(cfg.grid(), cfg.patch()));
+                for (double[] layer : dist) System.out.println("  " + java.util.Arrays.toString(layer));
+            }
+            System.out.printf("saved vit_p2: test accuracy %.4f after %d steps, %.0f s%n", acc, log.size(), secs);
+        }
+    }
+
     /** One fine-tuned copy of a soup: the recipe of a cycle, its number of steps, its seed. */
     record Ingredient(Cycle cycle, int steps, long seed) {}
 
