@@ -19,9 +19,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * {@code ./course train dit [steps] [seconds] [name=dit]}: stage 2 of notebook 03, the DiT on the latents of the shipped VAE
- * ({@code ./course train vae} makes it), fixed seed, EMA weights saved. Writes data/checkpoints/NAME.safetensors (dit unless named),
- * NAME.json and NAME-log.csv. The sample quality (judged by the lesson-01 ViT) is measured by {@link TrainDitEval}
+ * {@code ./course train dit [steps] [seconds]}: stage 2 of notebook 03, the DiT on the latents of the shipped VAE
+ * ({@code ./course train vae} makes it), fixed seed, EMA weights saved. Writes data/checkpoints/dit.safetensors,
+ * dit.json and dit-log.csv. The sample quality (judged by the lesson-01 ViT) is measured by {@link TrainDitEval}
  * ({@code ./course train ditEval}).
  */
 public final class TrainDit {
@@ -30,11 +30,6 @@ public final class TrainDit {
     public static void run(String[] args) throws Exception {
         int ditSteps = args.length > 0 ? Integer.parseInt(args[0]) : 9000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 1e9;
-        String name = args.length > 2 ? args[2] : "dit";
-        if (!name.matches("dit[a-z0-9_]*")) {
-            throw new IllegalArgumentException("the checkpoint's name must start with dit (e.g. dit or dit_early), got '" + name + "'");
-        }
-        String command = "./course train dit " + ditSteps + (name.equals("dit") ? "" : " " + (seconds >= 1e9 ? "1e9" : seconds) + " " + name);
         long seed = 42;
         Seeds.seed(seed);
         Path dir = TrainCheckpoint.checkpointDir();
@@ -56,10 +51,10 @@ public final class TrainDit {
                     // a snapshot of the EMA weights, so that a run that dies is not lost (dit-partial.json says where)
                     try {
                         ema.copyTo(snapshot);
-                        Checkpoint.save(snapshot, dir.resolve(name + "-partial.safetensors"));
-                        log.writeCsv(dir.resolve(name + "-partial-log.csv"));
-                        CheckpointInfo.write(dir.resolve(name + "-partial.json"), new CheckpointInfo.DitPartial(step, ditSteps,
-                                Math.round((System.nanoTime() - t1) / 1e9), command));
+                        Checkpoint.save(snapshot, dir.resolve("dit-partial.safetensors"));
+                        log.writeCsv(dir.resolve("dit-partial-log.csv"));
+                        CheckpointInfo.write(dir.resolve("dit-partial.json"), new CheckpointInfo.DitPartial(step, ditSteps,
+                                Math.round((System.nanoTime() - t1) / 1e9), "./course train dit " + ditSteps));
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
@@ -71,18 +66,18 @@ public final class TrainDit {
             });
             double ditSeconds = (System.nanoTime() - t1) / 1e9;
             ema.copyTo(dit);   // ship the averaged weights, as DiT does
-            Checkpoint.save(dit, dir.resolve(name + ".safetensors"));
-            log.writeCsv(dir.resolve(name + "-log.csv"));
-            CheckpointInfo.write(dir.resolve(name + ".json"), new CheckpointInfo.Dit(dit.config.toString(), dit.parameterCount(),
+            Checkpoint.save(dit, dir.resolve("dit.safetensors"));
+            log.writeCsv(dir.resolve("dit-log.csv"));
+            CheckpointInfo.write(dir.resolve("dit.json"), new CheckpointInfo.Dit(dit.config.toString(), dit.parameterCount(),
                     log.size(), loop.optim().skipped(), Math.round(ditSeconds), CheckpointInfo.round(log.tailMean("mse", 200), 5),
                     DitLesson.EMA_DECAY, recipe.batch(), recipe.lr(), seed,
-                    String.format(Locale.ROOT, "vae.safetensors (latent scale %.5f)", vae.scale()), command));
-            for (String f : new String[] {"-partial.safetensors", "-partial-log.csv", "-partial.json"}) {
-                Files.deleteIfExists(dir.resolve(name + f));
+                    String.format(Locale.ROOT, "vae.safetensors (latent scale %.5f)", vae.scale()), "./course train dit " + ditSteps));
+            for (String f : new String[] {"dit-partial.safetensors", "dit-partial-log.csv", "dit-partial.json"}) {
+                Files.deleteIfExists(dir.resolve(f));
             }
             System.out.printf("saved DiT (%d bytes): %d steps in %.0f s, final mse %.4f, %d skipped updates; "
                             + "measure the samples with ./course train ditEval%n",
-                    Files.size(dir.resolve(name + ".safetensors")), log.size(), ditSeconds, log.tailMean("mse", 200), loop.optim().skipped());
+                    Files.size(dir.resolve("dit.safetensors")), log.size(), ditSeconds, log.tailMean("mse", 200), loop.optim().skipped());
         }
     }
 }

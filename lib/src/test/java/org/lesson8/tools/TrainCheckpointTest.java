@@ -25,6 +25,17 @@ class TrainCheckpointTest {
     }
 
     @Test
+    void theCommandsOfTheShippedEvidenceOfNotebooks01And02AreInTheTable() {
+        // vit_vs_cnn.csv, vit_p2.* and image_gpt-probe.csv name these commands (data/README.md)
+        for (String name : new String[] {"vitVsCnn", "vitPatch2", "imageGptMore"}) {
+            assertTrue(TrainCheckpoint.find(name).isPresent(), name);
+            assertTrue(TrainCheckpoint.usage().contains("  " + name + " "), TrainCheckpoint.usage());
+        }
+        assertEquals(3, TrainVit.DATA_FRACTIONS.length);
+        assertEquals(1.0, TrainVit.DATA_FRACTIONS[2]);
+    }
+
+    @Test
     void theGlideCommandsAreInTheTable() {
         for (String name : new String[] {"glide", "glidePatch2", "noisedClip", "glideInpaint"}) {
             assertTrue(TrainCheckpoint.find(name).isPresent(), name);
