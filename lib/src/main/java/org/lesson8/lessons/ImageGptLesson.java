@@ -132,16 +132,25 @@ public final class ImageGptLesson {
 
     /** Features of every block for many sequences in chunks, without gradients: depth × n × D. */
     public static float[][][] layerFeatures(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
-        int n = model.config.length(), depth = model.config.depth();
-        float[][][] out = new float[depth][idx.length][];
+        return chunked(model, parent, codes, idx, chunk, model.config.depth(), model::layerFeatures);
+    }
+
+    /**
+     * Runs {@code perBatch} (k arrays of (B, D) per batch of sequences) over {@code idx} in chunks without gradients and
+     * gathers the rows: k × n × D.
+     */
+    private static float[][][] chunked(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk, int k,
+                                       java.util.function.Function<NDArray, List<NDArray>> perBatch) {
+        int n = model.config.length();
+        float[][][] out = new float[k][idx.length][];
         for (int start = 0; start < idx.length; start += chunk) {
             Interruption.check("feature extraction", start, idx.length, () -> "no result was returned");
             int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
             int s0 = start;
             TrainLoop.noGrad(m -> {
-                List<NDArray> layers = model.layerFeatures(ImageGptLesson.batch(m, codes, n, part));
-                for (int l = 0; l < depth; l++) {
-                    float[] f = layers.get(l).toFloatArray();
+                List<NDArray> outputs = perBatch.apply(ImageGptLesson.batch(m, codes, n, part));
+                for (int l = 0; l < k; l++) {
+                    float[] f = outputs.get(l).toFloatArray();
                     int d = f.length / part.length;
                     for (int j = 0; j < part.length; j++) out[l][s0 + j] = Arrays.copyOfRange(f, j * d, (j + 1) * d);
                 }
@@ -232,18 +241,8 @@ public final class ImageGptLesson {
 
     /** Features of many sequences in chunks, without gradients: n × D. */
     public static float[][] features(ImageGpt model, NDManager parent, byte[] codes, int[] idx, int chunk) {
-        int n = model.config.length();
-        float[][] out = new float[idx.length][];
-        for (int start = 0; start < idx.length; start += chunk) {
-            Interruption.check("feature extraction", start, idx.length, () -> "no result was returned");
-            int[] part = Arrays.copyOfRange(idx, start, Math.min(idx.length, start + chunk));
-            float[] f = TrainLoop.noGrad(m -> model.features(ImageGptLesson.batch(m, codes, n, part)).toFloatArray(), parent);
-            int d = f.length / part.length;
-            for (int j = 0; j < part.length; j++) out[start + j] = Arrays.copyOfRange(f, j * d, (j + 1) * d);
-        }
-        return out;
+        return chunked(model, parent, codes, idx, chunk, 1, x -> List.of(model.features(x)))[0];
     }
-
     /** Raw-pixel features: the palette colours of each position (what the model sees), n × side². */
     public static float[][] pixels(Palette palette, byte[] codes, int n, int[] idx) {
         float[][] out = new float[idx.length][n * palette.channels];

@@ -126,6 +126,11 @@ public final class VitLesson {
         return chart;
     }
 
+    /** Mean attention distance per layer and head of {@code vit} on {@code images} (one forward pass with attentions). */
+    public static double[][] meanAttentionDistance(Vit vit, NDArray images) {
+        return meanAttentionDistance(vit.forward(images, true).attentions(), vit.config.grid(), vit.config.patch());
+    }
+
     /** Mean attention distance per layer and head from {@link Vit.Output#attentions()}: [layer][head]. */
     public static double[][] meanAttentionDistance(List<NDArray> attentions, int grid, int patch) {
         double[][] out = new double[attentions.size()][];

@@ -241,9 +241,13 @@ public class ImageGpt extends Module {
 
     /** Linear-probe features: output of block {@code config.probe}, average-pooled over positions: (B, D). */
     public NDArray features(NDArray idx) {
+        return blocks(probeInput(idx), config.probe(), null).mean(new int[] {1});
+    }
+
+    /** What the probe's blocks read: the AR input (sos first) or BERT's unmasked input, for a whole image. */
+    private NDArray probeInput(NDArray idx) {
         checkTokens(idx, true);
-        NDArray h = causal() ? arInput(idx) : bertInput(idx, null);
-        return blocks(h, config.probe(), null).mean(new int[] {1});
+        return causal() ? arInput(idx) : bertInput(idx, null);
     }
 
     /**
@@ -251,8 +255,7 @@ public class ImageGpt extends Module {
      * positions, (B, D), as {@link #features} gives it for {@code probe = l} (the paper's per-layer curve, Fig. 3).
      */
     public List<NDArray> layerFeatures(NDArray idx) {
-        checkTokens(idx, true);
-        NDArray h = causal() ? arInput(idx) : bertInput(idx, null);
+        NDArray h = probeInput(idx);
         List<NDArray> out = new ArrayList<>();
         positionsComputed += h.getShape().get(0) * h.getShape().get(1);
         for (int i = 0; i < config.depth(); i++) {

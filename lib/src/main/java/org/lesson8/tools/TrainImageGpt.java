@@ -6,19 +6,21 @@ import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.models.ImageGpt;
-import org.lesson8.lessons.ImageGptLesson;
 import org.lesson8.models.Palette;
 import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
-import org.lesson8.train.Seeds;
 import org.lesson8.train.Recipe;
+import org.lesson8.train.Seeds;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 
 /**
  * {@code ./course train imageGpt [steps] [seconds] [bertSteps]}: the Image GPT checkpoints of notebook 02.
@@ -230,23 +232,22 @@ public final class TrainImageGpt {
             LinearProbe.Result raw = ImageGptLesson.probe(null, palette, m, trainCodes, train.labelArray(), testCodes, test.labelArray(),
                     probeTrain, probeTest, probeSteps, SEED);
             Files.writeString(probeCsv, String.format("%d,raw pixels,0,%.4f%n", before.steps(), raw.testAccuracy()),
-                    java.nio.file.StandardOpenOption.APPEND);
+                    StandardOpenOption.APPEND);
             double[] startLayers = probeRows(ar, m, trainCodes, train, testCodes, test, probeTrain, probeTest, probeSteps, before.steps(), probeCsv);
-            System.out.printf("start: raw pixels %.4f, layers %s%n", raw.testAccuracy(), java.util.Arrays.toString(startLayers));
+            System.out.printf("start: raw pixels %.4f, layers %s%n", raw.testAccuracy(), Arrays.toString(startLayers));
             MetricsLog log = new MetricsLog();
-            Recipe recipe = new Recipe(ImageGptLesson.recipe().batch(), MORE_LR, ImageGptLesson.recipe().weightDecay(),
-                    ImageGptLesson.recipe().warmup(), ImageGptLesson.recipe().clip());
+            Recipe recipe = ImageGptLesson.recipe().withLr(MORE_LR);
             long t0 = System.nanoTime();
-            java.util.function.IntConsumer snapshot = step -> {
+            IntConsumer snapshot = step -> {
                 try {
                     int total = before.steps() + log.size();
                     double[] layers = probeRows(ar, m, trainCodes, train, testCodes, test, probeTrain, probeTest, probeSteps, total, probeCsv);
-                    System.out.printf("snapshot at %d steps: layers %s%n", total, java.util.Arrays.toString(layers));
+                    System.out.printf("snapshot at %d steps: layers %s%n", total, Arrays.toString(layers));
                     Checkpoint.save(ar, file);
                     Files.write(logFile, beforeLog);
                     log.appendCsv(logFile, before.steps());
                     long secs = before.trainSeconds() + Math.round((System.nanoTime() - t0) / 1e9);
-                    boolean last = step == steps || log.size() < step;
+                    boolean last = step == steps;   // the call after the loop, also when the time limit ended it
                     double bits = before.testBitsPerDim();
                     CheckpointInfo.ImageGpt.Completions completions = before.completionsVit();
                     CheckpointInfo.ImageGpt.Sampling sampling = before.samplingBenchmark();
@@ -293,7 +294,7 @@ public final class TrainImageGpt {
             acc[l] = r[l].testAccuracy();
             rows.append(String.format("%d,AR features,%d,%.4f%n", modelSteps, l + 1, acc[l]));
         }
-        Files.writeString(csv, rows, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(csv, rows, StandardOpenOption.APPEND);
         return acc;
     }
 

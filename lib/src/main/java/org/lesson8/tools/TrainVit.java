@@ -6,7 +6,12 @@ import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.FashionMnist;
 import org.lesson8.train.ClassifierTraining.Regime;
+import org.lesson8.data.Batches;
+import org.lesson8.lessons.VitLesson;
+import org.lesson8.models.Classifier;
+import org.lesson8.models.SmallCnn;
 import org.lesson8.models.Vit;
+import org.lesson8.nn.Module;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.MetricsLog;
@@ -18,7 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.function.IntConsumer;
 
 /**
@@ -153,13 +161,12 @@ public final class TrainVit {
         String command = "./course train vitVsCnn " + epochs;
         for (double fraction : DATA_FRACTIONS) {
             FashionMnist.Split data = fraction >= 1 ? train
-                    : train.subset(org.lesson8.data.Batches.stratified(train.labelArray(), 10, fraction, new java.util.Random(FIRST_SEED)));
+                    : train.subset(Batches.stratified(train.labelArray(), 10, fraction, new Random(FIRST_SEED)));
             for (String kind : List.of("ViT", "CNN")) {
                 Seeds.seed(FIRST_SEED);
                 try (NDManager m = NDManager.newBaseManager()) {
                     Regime regime = kind.equals("ViT") ? Regime.vit() : Regime.cnn();
-                    org.lesson8.nn.Module model = kind.equals("ViT") ? new Vit(m, Vit.fashionSmall(), FIRST_SEED)
-                            : new org.lesson8.models.SmallCnn(m, FIRST_SEED);
+                    Module model = kind.equals("ViT") ? new Vit(m, Vit.fashionSmall(), FIRST_SEED) : new SmallCnn(m, FIRST_SEED);
                     int steps = (int) Math.ceil(epochs * (double) data.size / regime.batch());
                     MetricsLog log = new MetricsLog();
                     long t0 = System.nanoTime();
@@ -170,9 +177,9 @@ public final class TrainVit {
                         }
                     });
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    double acc = ClassifierEval.evaluate((org.lesson8.models.Classifier) model, m, test, test.size).accuracy();
+                    double acc = ClassifierEval.evaluate((Classifier) model, m, test, test.size).accuracy();
                     int perEpoch = Math.max(1, (int) Math.ceil(data.size / (double) regime.batch()));
-                    String row = String.format(java.util.Locale.ROOT, "%.1f,%d,%s,%d,%d,%d,%d,%.4f,%.4f%n", fraction, data.size,
+                    String row = String.format(Locale.ROOT, "%.1f,%d,%s,%d,%d,%d,%d,%.4f,%.4f%n", fraction, data.size,
                             kind.equals("ViT") ? Vit.fashionSmall().name() : "SmallCnn", model.parameterCount(), epochs, log.size(),
                             Math.round(secs), log.tailMean("loss", perEpoch), acc);
                     System.out.print(row);
@@ -199,12 +206,7 @@ public final class TrainVit {
             FashionMnist.Split test = FashionMnist.test();
             MetricsLog log = new MetricsLog();
             long t0 = System.nanoTime();
-            ClassifierTraining.train(model, train, Regime.vit(), steps, seconds, FIRST_SEED, log, step -> {
-                if (step % 100 == 0) {
-                    System.out.printf("step %d  loss %.4f  train_acc %.3f  %.0f s%n", step, log.tailMean("loss", 100),
-                            log.tailMean("train_acc", 100), (System.nanoTime() - t0) / 1e9);
-                }
-            });
+            ClassifierTraining.train(model, train, Regime.vit(), steps, seconds, FIRST_SEED, log, progress(model, m, test, log, t0, steps));
             double secs = (System.nanoTime() - t0) / 1e9;
             double acc = ClassifierEval.evaluate(model, m, test, 10000).accuracy();
             Checkpoint.save(model, dir.resolve("vit_p2.safetensors"));
@@ -214,10 +216,9 @@ public final class TrainVit {
             try (NDManager sub = m.newSubManager()) {
                 int[] idx = new int[256];
                 for (int i = 0; i < idx.length; i++) idx[i] = i;
-                double[][] dist = org.lesson8.lessons.VitLesson.meanAttentionDistance(model.forward(test.images(sub, idx), true).attentions(),
-                        cfg.grid(), cfg.patch());
-                System.out.printf("uniform attention %.2f px; per layer and head:%n", org.lesson8.lessons.VitLesson.uniformAttentionDistance(cfg.grid(), cfg.patch()));
-                for (double[] layer : dist) System.out.println("  " + java.util.Arrays.toString(layer));
+                double[][] dist = VitLesson.meanAttentionDistance(model, test.images(sub, idx));
+                System.out.printf("uniform attention %.2f px; per layer and head:%n", VitLesson.uniformAttentionDistance(cfg.grid(), cfg.patch()));
+                for (double[] layer : dist) System.out.println("  " + Arrays.toString(layer));
             }
             System.out.printf("saved vit_p2: test accuracy %.4f after %d steps, %.0f s%n", acc, log.size(), secs);
         }

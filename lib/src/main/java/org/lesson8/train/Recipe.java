@@ -41,4 +41,8 @@ public record Recipe(int batch, float lr, float weightDecay, int warmup, float c
     public Recipe withBatch(int batch) {
         return new Recipe(batch, lr, weightDecay, warmup, clip);
     }
+
+    public Recipe withLr(float lr) {
+        return new Recipe(batch, lr, weightDecay, warmup, clip);
+    }
 }
