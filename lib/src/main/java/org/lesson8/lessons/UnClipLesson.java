@@ -79,26 +79,28 @@ public final class UnClipLesson {
         return clip;
     }
 
-    /** The course decoder ({@link UnClipDecoder#course()}: GLIDE-course's sizes, embedding and caption). */
+    /** The decoder of notebook 07 ({@link UnClipDecoder#coursePatch2()}: glide_p2's sizes, embedding and caption). */
     public static UnClipDecoder.Config decoderConfig() {
-        return UnClipDecoder.course();
+        return UnClipDecoder.coursePatch2();
     }
 
     // ------------------------------------------------------------------ the decoder from GLIDE
 
     /**
-     * A decoder made from a trained GLIDE: every parameter the two share (patch and timestep embeddings, the text
+     * A decoder made from a trained GLIDE of the course (4×4 {@link Glide#course()} or 2×2 {@link Glide#coursePatch2()}:
+     * the decoder gets the same patches): every parameter the two share (patch and timestep embeddings, the text
      * transformer and its projection, the blocks, the final layer) copied from {@code glide}; the embedding's two
      * projections start at zero (weights and biases), so that the embedding adds nothing to the timestep vector and its
      * four context tokens are zero vectors. Training then only has to learn how the embedding changes the image.
      */
     public static UnClipDecoder decoderFrom(Glide glide, NDManager m) {
-        UnClipDecoder.Config c = decoderConfig();
         Glide.Config g = glide.config;
+        UnClipDecoder.Config c = g.patch() == 2 ? UnClipDecoder.coursePatch2() : UnClipDecoder.course();
         if (g.dim() != c.glide().dim() || g.depth() != c.glide().depth() || g.patch() != c.glide().patch()
                 || g.textWidth() != c.glide().textWidth() || g.inpaint()) {
             throw new IllegalArgumentException("the decoder is made from GLIDE-course (" + c.glide().name() + "), not from "
-                    + g.name() + ": load glide.safetensors into new Glide(m, Glide.course(), 0)");
+                    + g.name() + ": load glide_p2.safetensors into new Glide(m, Glide.coursePatch2(), 0) "
+                    + "(or glide.safetensors into Glide.course())");
         }
         UnClipDecoder d = new UnClipDecoder(m, c, glide.tokenizer, 0);
         Map<String, NDArray> from = glide.parameters();

@@ -90,10 +90,22 @@ public class UnClipDecoder extends Module implements Denoiser<UnClipDecoder.Cond
 
     /** The course decoder: {@link Glide#course()}'s sizes, 64-d embeddings of {@link Clip#textToImage()}, 4 tokens. */
     public static Config course() {
-        Glide.Config g = Glide.course();
+        return courseFrom(Glide.course(), "unCLIP decoder-course (GLIDE-course + 64-d CLIP embedding, 4 tokens)");
+    }
+
+    /**
+     * The course decoder at 2×2 patches: {@link Glide#coursePatch2()}'s sizes (196 patches), 64-d embeddings, 4 tokens.
+     * The decoder of notebook 07, made from the GLIDE of notebook 06.
+     */
+    public static Config coursePatch2() {
+        return courseFrom(Glide.coursePatch2(), "unCLIP decoder-course 2×2 (GLIDE-course 2×2 + 64-d CLIP embedding, 4 tokens)");
+    }
+
+    /** GLIDE's sizes {@code g} with the paper's 50% caption dropout, no inpainting, 64-d embeddings through 4 tokens. */
+    static Config courseFrom(Glide.Config g, String name) {
         g = new Glide.Config(g.name(), g.imageSize(), g.channels(), g.patch(), g.dim(), g.depth(), g.heads(),
                 g.mlpRatio(), g.vocab(), g.context(), g.textWidth(), g.textDepth(), g.textHeads(), false, 0.5);
-        return new Config("unCLIP decoder-course (GLIDE-course + 64-d CLIP embedding, 4 tokens)", g, 64, 4, 0.1, true);
+        return new Config(name, g, 64, 4, 0.1, true);
     }
 
     /** What the decoder is conditioned on: CLIP image embeddings (B, E), unit norm or zero, and captions or null. */

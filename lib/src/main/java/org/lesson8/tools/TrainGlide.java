@@ -220,6 +220,74 @@ public final class TrainGlide {
         }
     }
 
+    /**
+     * {@code ./course train glidePatch2More [steps=3000] [seconds] [every=1000]}: one more cosine cycle of the shipped
+     * glide_p2 (the recipe of {@link #patch2}, streams from {@link #PATCH2_SEED} + cycle). Steps and seconds add up in
+     * glide_p2.json, its command joins the chain, its start figures (the 4×4 model) stay, and glide_p2-log.csv grows by
+     * this cycle. Every {@code every} steps the EMA weights are judged at s = 3 and written, so that a stopped run leaves a
+     * usable checkpoint; at the end they are judged at every scale of {@link #PATCH2_SCALES}.
+     */
+    public static void patch2More(String[] args) throws Exception {
+        int steps = TrainCheckpoint.intArg(args, 0, 3000);
+        double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
+        int every = TrainCheckpoint.intArg(args, 2, 1000);
+        Path dir = TrainCheckpoint.checkpointDir();
+        Path file = dir.resolve("glide_p2.safetensors");
+        Path json = dir.resolve("glide_p2.json");
+        if (!Files.exists(file) || !Files.exists(json)) {
+            throw new IllegalStateException("./course train glidePatch2More continues from " + file
+                    + " and its JSON, which are missing: run ./course train glidePatch2 first");
+        }
+        CheckpointInfo.GlideFine before = CheckpointInfo.read(json, CheckpointInfo.GlideFine.class);
+        byte[] beforeLog = Files.readAllBytes(dir.resolve("glide_p2-log.csv"));
+        int cycle = before.command().split(" && ").length;
+        long seed = PATCH2_SEED + cycle;
+        Seeds.seed(seed);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Glide model = new Glide(m, Glide.coursePatch2(), SEED);
+            Checkpoint.load(model, file);
+            Glide sampler = new Glide(m, model.config, model.tokenizer, 0);
+            System.out.printf("continuing from %s (%d steps), cycle %d, seed %d%n", file, before.steps(), cycle, seed);
+            CaptionJudging judge = CaptionJudging.shipped(m);
+            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
+            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            ClassJudge classJudge = new ClassJudge(vit);
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            String command = before.command().replaceAll(" \\(snapshot at step \\d+( of the cycle)?\\)$", "")
+                    + " && ./course train glidePatch2More " + steps;
+            IntConsumer snapshot = step -> {
+                try {
+                    ema.copyTo(sampler);
+                    long secs = Math.round((System.nanoTime() - t0) / 1e9);
+                    double[] scales = step == steps ? PATCH2_SCALES : new double[] {PATCH2_SNAPSHOT_SCALE};
+                    List<CheckpointInfo.GlideFine.Samples> samples = new ArrayList<>();
+                    for (double s : scales) {
+                        samples.add(measureFine(sampler, m, judge, classJudge, s));
+                        System.out.println(samples.get(samples.size() - 1));
+                    }
+                    Checkpoint.save(sampler, file);
+                    Path logFile = dir.resolve("glide_p2-log.csv");
+                    Files.write(logFile, beforeLog);
+                    log.appendCsv(logFile, before.steps());
+                    write("glide_p2", new CheckpointInfo.GlideFine(before.model(), before.config(), before.startedFrom(),
+                            before.recipe(), sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
+                            TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
+                            before.startSamples(), samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
+                } catch (Exception e) {
+                    throw new IllegalStateException("glidePatch2More: could not write the snapshot at step " + step, e);
+                }
+            };
+            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
+                    steps, seconds, seed, log, ema, step -> {
+                        progress("glidePatch2More", "mse", step, log, t0);
+                        if (step % every == 0 && step < steps) snapshot.accept(step);
+                    });
+            snapshot.accept(log.size());
+        }
+    }
+
     /** The shipped sweep of the GLIDE of notebook 06 through the shared evaluation (section 3): NAME-sweep.csv. */
     public static final String SWEEP_CSV = "glide_p2-sweep.csv";
 
@@ -379,12 +447,22 @@ public final class TrainGlide {
         }
     }
 
+    /**
+     * {@code ./course train glideInpaint [steps=800] [from=glide_p2]}: the inpainting model fine-tuned from the shipped
+     * GLIDE FROM (glide_p2 at 2×2 patches, the GLIDE of notebook 06, or glide at 4×4).
+     */
     public static void inpainting(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 800);
+        String from = args.length > 1 ? args[1] : "glide_p2";
+        Glide.Config config = switch (from) {
+            case "glide_p2" -> Glide.coursePatch2();
+            case "glide" -> Glide.course();
+            default -> throw new IllegalArgumentException("glideInpaint starts from glide_p2 or glide, not " + from);
+        };
         Seeds.seed(SEED);
         try (NDManager m = NDManager.newBaseManager()) {
-            Glide base = new Glide(m, Glide.course(), SEED);
-            String start = "glide.safetensors";
+            Glide base = new Glide(m, config, SEED);
+            String start = from + ".safetensors";
             Checkpoint.load(base, Course.checkpoint(start));
             Glide model = GlideLesson.inpaintingFrom(base, m);
             MetricsLog log = new MetricsLog();
@@ -400,7 +478,7 @@ public final class TrainGlide {
             save(model, name, log);
             write(name, new CheckpointInfo.GlideInpaint(model.config.name(), start, GlideLesson.inpaintingRegime().toString(),
                     model.parameterCount(), log.size(), secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 100), 5), GlideLesson.EMA_DECAY,
-                    SEED, edits, "./course train glideInpaint " + steps));
+                    SEED, edits, "./course train glideInpaint " + (args.length > 0 ? String.join(" ", args) : String.valueOf(steps))));
         }
     }
 

@@ -20,6 +20,7 @@ import org.lesson8.train.Seeds;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 import static org.lesson8.tools.TrainGlide.SEED;
 import static org.lesson8.tools.TrainGlide.SCENES_SEED;
@@ -71,43 +72,66 @@ public final class TrainUnClip {
         }
     }
 
+    /**
+     * {@code ./course train unclipDecoder [steps=3000] [seconds] [from=glide_p2] [every=0]}: the decoder made from
+     * FROM.safetensors (glide_p2 at 2×2 patches, or glide at 4×4) and fine-tuned; every {@code every} steps (0: only at
+     * the end) its EMA weights are judged and written as unclip_decoder, so that a stopped run leaves a usable checkpoint.
+     */
     public static void decoder(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
-        String from = args.length > 2 ? args[2] : "glide";
+        String from = args.length > 2 ? args[2] : "glide_p2";
+        int every = TrainCheckpoint.intArg(args, 3, 0);
+        Glide.Config glideConfig = switch (from) {
+            case "glide_p2" -> Glide.coursePatch2();
+            case "glide" -> Glide.course();
+            default -> throw new IllegalArgumentException("unclipDecoder starts from glide_p2 or glide, not " + from);
+        };
         Seeds.seed(SEED);
         try (NDManager m = NDManager.newBaseManager()) {
             Clip clip = UnClipLesson.clip(m);
-            Glide glide = new Glide(m, Glide.course(), 0);
+            Glide glide = new Glide(m, glideConfig, 0);
             Checkpoint.load(glide, Course.checkpoint(from + ".safetensors"));
             CheckpointInfo.Glide glideInfo = CheckpointInfo.read(Course.checkpoint(from + ".json"), CheckpointInfo.Glide.class);
             String start = from + ".safetensors (GLIDE after " + glideInfo.steps() + " steps: " + glideInfo.command() + ")";
             UnClipDecoder decoder = UnClipLesson.decoderFrom(glide, m);
-            MetricsLog log = new MetricsLog();
-            Ema ema = new Ema(decoder, UnClipLesson.EMA_DECAY);
-            long t0 = System.nanoTime();
-            UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), UnClipLesson.decoderRegime(), steps,
-                    seconds, SEED, log, ema, step -> TrainGlide.progress("unclipDecoder", "mse", step, log, t0));
-            long secs = Math.round((System.nanoTime() - t0) / 1e9);
-            ema.copyTo(decoder);
+            UnClipDecoder sampler = new UnClipDecoder(m, decoder.config, decoder.tokenizer, 0);
             CaptionJudging judge = CaptionJudging.shipped(m);
             Vit vit = new Vit(m, Vit.fashionSmall(), 0);
             Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
-            List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
-            for (UnClipLesson.Source source : List.of(UnClipLesson.Source.CAPTION_ONLY, UnClipLesson.Source.IMAGE_EMBEDDING,
-                    UnClipLesson.Source.TEXT_EMBEDDING)) {
-                double[] acc = TrainGlide.judged(UnClipLesson.generator(decoder, clip, null, source, null, DECODER_SCALE,
-                        TrainGlide.DDIM_STEPS), m, judge, new ClassJudge(vit));
-                samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.DDIM_STEPS,
-                        TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
-                System.out.println(samples.get(samples.size() - 1));
-            }
-            String name = "unclip_decoder";
-            TrainGlide.save(decoder, name, log);
-            TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(decoder.config.name(), decoder.config.toString(), start,
-                    UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA, decoder.parameterCount(), log.size(), secs,
-                    TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), UnClipLesson.EMA_DECAY, SEED, samples,
-                    "./course train unclipDecoder " + (args.length > 0 ? String.join(" ", args) : String.valueOf(steps))));
+            MetricsLog log = new MetricsLog();
+            Ema ema = new Ema(decoder, UnClipLesson.EMA_DECAY);
+            long t0 = System.nanoTime();
+            String command = "./course train unclipDecoder " + (args.length > 0 ? String.join(" ", args) : String.valueOf(steps));
+            IntConsumer snapshot = step -> {
+                try {
+                    ema.copyTo(sampler);
+                    long secs = Math.round((System.nanoTime() - t0) / 1e9);
+                    List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
+                    for (UnClipLesson.Source source : List.of(UnClipLesson.Source.CAPTION_ONLY, UnClipLesson.Source.IMAGE_EMBEDDING,
+                            UnClipLesson.Source.TEXT_EMBEDDING)) {
+                        double[] acc = TrainGlide.judged(UnClipLesson.generator(sampler, clip, null, source, null, DECODER_SCALE,
+                                TrainGlide.DDIM_STEPS), m, judge, new ClassJudge(vit));
+                        samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.DDIM_STEPS,
+                                TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
+                        System.out.println(samples.get(samples.size() - 1));
+                    }
+                    String name = "unclip_decoder";
+                    TrainGlide.save(sampler, name, log);
+                    TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(sampler.config.name(), sampler.config.toString(), start,
+                            UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
+                            sampler.parameterCount(), step, secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5),
+                            UnClipLesson.EMA_DECAY, SEED, samples, step == steps ? command : command + " (snapshot at step " + step + ")"));
+                } catch (Exception e) {
+                    throw new IllegalStateException("unclipDecoder: could not write the snapshot at step " + step, e);
+                }
+            };
+            UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), UnClipLesson.decoderRegime(), steps,
+                    seconds, SEED, log, ema, step -> {
+                        TrainGlide.progress("unclipDecoder", "mse", step, log, t0);
+                        if (every > 0 && step % every == 0 && step < steps) snapshot.accept(step);
+                    });
+            snapshot.accept(log.size());
         }
     }
 }

@@ -79,6 +79,17 @@ class UnClipLessonTest extends NdTest {
     }
 
     @Test
+    void theDecoderOfNotebook07IsMadeFromThe2x2GlideWithItsPatches() {
+        try (NDManager sub = m.newSubManager()) {
+            Glide g2 = new Glide(sub, Glide.coursePatch2(), 3);
+            UnClipDecoder d2 = UnClipLesson.decoderFrom(g2, sub);
+            assertEquals(UnClipLesson.decoderConfig(), d2.config);
+            assertEquals(0f, maxDiff(g2.xEmbedder.weight, d2.xEmbedder.weight), "patch embedding copied");
+            assertEquals(0f, maxDiff(g2.posEmbed, d2.posEmbed), "196 positions copied");
+        }
+    }
+
+    @Test
     void aDecoderFromAnotherGlideIsRefused() {
         Glide.Config c = Glide.course();
         Glide other = new Glide(m, new Glide.Config("narrow", 28, 3, 4, 64, 2, 4, 4, c.vocab(), 20, 64, 1, 4, false, 0.2), 0);

@@ -58,9 +58,13 @@ class UnClipDecoderTest extends NdTest {
         for (UnClipDecoder.Config c : List.of(tiny(), tiny().withoutText())) {
             assertEquals(new UnClipDecoder(m, c, TOK, 1).parameterCount(), c.parameterCount(), c.name());
         }
-        UnClipDecoder course = new UnClipDecoder(m, UnClipDecoder.course(), 1);
-        assertEquals(course.parameterCount(), UnClipDecoder.course().parameterCount());
-        assertTrue(course.parameterCount() * 4 < 8e6, "the course checkpoint must stay under 8 MB");
+        for (UnClipDecoder.Config c : List.of(UnClipDecoder.course(), UnClipDecoder.coursePatch2())) {
+            UnClipDecoder course = new UnClipDecoder(m, c, 1);
+            assertEquals(course.parameterCount(), c.parameterCount(), c.name());
+            assertTrue(course.parameterCount() * 4 < 8e6, "the course checkpoint must stay under 8 MB");
+        }
+        assertEquals(2, UnClipDecoder.coursePatch2().glide().patch());
+        assertEquals(0.5, UnClipDecoder.coursePatch2().glide().captionDropout(), "the paper drops the caption 50% of the time");
         // "a 3.5 billion parameter GLIDE model" (§2.1), counted without its token and position tables (0.1B)
         Glide.Config g = UnClipDecoder.paper().glide();
         long tables = (long) (g.vocab() + g.context()) * g.textWidth();
