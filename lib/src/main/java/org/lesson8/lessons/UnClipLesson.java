@@ -285,13 +285,34 @@ public final class UnClipLesson {
     }
 
     /**
-     * Captions → images through {@code source} and the decoder, which also reads the caption (as the paper's): what
-     * {@link TextToImageEval#evaluate} measures.
+     * Unit (or zero) CLIP embeddings (N, E) and captions (null: the empty caption) → images (N, 3, I, I) in [0, 1], sampled
+     * as the GLIDE of notebook 06 ({@link GlideLesson#ancestral}): ancestral (DDPM, Σ = β̃ of the respaced process) over
+     * {@code steps} respaced steps with classifier-free guidance {@code s}; x_T and then every step's noise drawn from
+     * {@code rng}.
+     */
+    public static NDArray decodeAncestral(UnClipDecoder decoder, NDArray embeddings, List<String> captions, Random rng, double s,
+                                          int steps) {
+        GaussianDiffusion d = process().respace(steps);
+        Denoiser<UnClipDecoder.Condition> guided = s == 1 ? decoder : UnClipDecoder.guidance(decoder, s);
+        int n = (int) embeddings.getShape().get(0);
+        NDManager m = embeddings.getManager();
+        Glide.Text text = !decoder.config.text() ? null
+                : decoder.tokenize(m, captions != null ? captions : java.util.Collections.nCopies(n, ""));
+        Glide.Config g = decoder.config.glide();
+        NDArray xT = NoiseSource.seeded(rng).sample(m, new Shape(n, g.channels(), g.imageSize(), g.imageSize()));
+        NDArray x = Samplers.ddpm(d, guided, xT, new UnClipDecoder.Condition(embeddings, text), NoiseSource.seeded(rng), true, null);
+        return LatentDiffusion.toUnit(x);
+    }
+
+    /**
+     * Captions → images through {@code source} and the decoder, which also reads the caption (as the paper's), sampled
+     * ancestrally as GLIDE's ({@link #decodeAncestral}, x_T from {@code seed}): what {@link TextToImageEval#evaluate}
+     * measures.
      */
     public static TextToImageEval.Generator generator(UnClipDecoder decoder, Clip clip, UnClipPrior prior, Source source,
                                                       PriorSampling ps, double decoderScale, int steps) {
-        return (m, captions, seed) -> decode(decoder, embeddings(m, source, clip, prior, ps, captions, seed + 7919), captions,
-                noise(decoder, m, captions.size(), seed), decoderScale, steps);
+        return (m, captions, seed) -> decodeAncestral(decoder, embeddings(m, source, clip, prior, ps, captions, seed + 7919), captions,
+                new Random(seed), decoderScale, steps);
     }
 
     /**

@@ -39,7 +39,7 @@ import static org.lesson8.tools.TrainGlide.r;
 public final class TrainUnClip {
     private TrainUnClip() {}
 
-    /** The decoder's guidance scale and DDIM steps of the figures in unclip_decoder.json. */
+    /** The decoder's guidance scale in unclip_decoder.json (sampled as glide_p2.json's: {@link TrainGlide#samplerName}). */
     static final double DECODER_SCALE = 3;
     /** Test scenes of the prior's figures. */
     static final int PROBE_SCENES = 300;
@@ -75,7 +75,8 @@ public final class TrainUnClip {
     /**
      * {@code ./course train unclipDecoder [steps=3000] [seconds] [from=glide_p2] [every=0]}: the decoder made from
      * FROM.safetensors (glide_p2 at 2×2 patches, or glide at 4×4) and fine-tuned; every {@code every} steps (0: only at
-     * the end) its EMA weights are judged and written as unclip_decoder, so that a stopped run leaves a usable checkpoint.
+     * the end) its EMA weights are written as unclip_decoder, so that a stopped run leaves a usable checkpoint, with the
+     * decoded real-image embeddings judged; at the end also the caption alone and the text embedding.
      */
     public static void decoder(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
@@ -108,11 +109,12 @@ public final class TrainUnClip {
                     ema.copyTo(sampler);
                     long secs = Math.round((System.nanoTime() - t0) / 1e9);
                     List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
-                    for (UnClipLesson.Source source : List.of(UnClipLesson.Source.CAPTION_ONLY, UnClipLesson.Source.IMAGE_EMBEDDING,
-                            UnClipLesson.Source.TEXT_EMBEDDING)) {
+                    List<UnClipLesson.Source> sources = step == steps ? List.of(UnClipLesson.Source.CAPTION_ONLY,
+                            UnClipLesson.Source.IMAGE_EMBEDDING, UnClipLesson.Source.TEXT_EMBEDDING) : List.of(UnClipLesson.Source.IMAGE_EMBEDDING);
+                    for (UnClipLesson.Source source : sources) {
                         double[] acc = TrainGlide.judged(UnClipLesson.generator(sampler, clip, null, source, null, DECODER_SCALE,
-                                TrainGlide.DDIM_STEPS), m, judge, new ClassJudge(vit));
-                        samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.DDIM_STEPS,
+                                TrainGlide.PATCH2_SAMPLING_STEPS), m, judge, new ClassJudge(vit));
+                        samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.PATCH2_SAMPLING_STEPS,
                                 TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
                         System.out.println(samples.get(samples.size() - 1));
                     }
@@ -121,7 +123,7 @@ public final class TrainUnClip {
                     TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(sampler.config.name(), sampler.config.toString(), start,
                             UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
                             sampler.parameterCount(), step, secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5),
-                            UnClipLesson.EMA_DECAY, SEED, samples, step == steps ? command : command + " (snapshot at step " + step + ")"));
+                            UnClipLesson.EMA_DECAY, SEED, TrainGlide.samplerName(), samples, step == steps ? command : command + " (snapshot at step " + step + ")"));
                 } catch (Exception e) {
                     throw new IllegalStateException("unclipDecoder: could not write the snapshot at step " + step, e);
                 }

@@ -218,9 +218,12 @@ public final class CheckpointInfo {
      */
     public record UnClipDecoder(String model, String config, String startedFrom, String clip, String recipe, long parameters,
                                 int steps, long trainSeconds, String threads, double finalMse, double emaDecay, long seed,
-                                List<Samples> samples, String command) implements Info {
-        /** Shares judged correct among {@code scenes} seen one-object and {@code fashion} Fashion samples decoded from {@code source}. */
-        public record Samples(String source, double guidance, int ddimSteps, int scenes, double oneObjectSeenCaptionCorrect,
+                                String sampler, List<Samples> samples, String command) implements Info {
+        /**
+         * Shares judged correct among {@code scenes} seen one-object and {@code fashion} Fashion samples decoded from
+         * {@code source} at guidance {@code guidance} over {@code samplingSteps} steps of {@code sampler}.
+         */
+        public record Samples(String source, double guidance, int samplingSteps, int scenes, double oneObjectSeenCaptionCorrect,
                               int fashion, double fashionClassCorrect) {}
     }
 

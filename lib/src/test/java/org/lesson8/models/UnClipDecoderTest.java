@@ -97,8 +97,10 @@ class UnClipDecoderTest extends NdTest {
         Glide.Text text = d.tokenize(m, List.of("a red circle", "a blue square on the left"));
         NDArray[] ctx = d.condition(t2, new UnClipDecoder.Condition(e, text));
         assertEquals(new Shape(2, 8 + 4, 8), ctx[1].getShape(), "[caption tokens ; 4 embedding tokens]");
-        NDArray tokens = d.clipToTokens.forward(e).reshape(2, 4, 8);
-        assertEquals(0f, maxDiff(ctx[1].get(new NDIndex(":, 8:, :")), tokens), "the last four are the embedding's");
+        NDArray tokens = d.clipToTokens.forward(e.mul(Math.sqrt(e.getShape().get(1)))).reshape(2, 4, 8);
+        assertTrue(maxDiff(ctx[1].get(new NDIndex(":, 8:, :")), tokens) < 1e-6, "the last four are the embedding's (read × √E)");
+        NDArray unscaled = d.clipToTokens.forward(e).reshape(2, 4, 8);
+        assertTrue(maxDiff(ctx[1].get(new NDIndex(":, 8:, :")), unscaled) > 1e-3, "the unit embedding is scaled before its projections");
         assertArrayEquals(new float[] {1, 1, 1, 1}, ctx[2].get(new NDIndex("0, 8:")).toFloatArray());
         assertArrayEquals(text.mask().toFloatArray(), ctx[2].get(new NDIndex(":, :8")).toFloatArray());
     }
