@@ -101,16 +101,10 @@ public final class TrainGlide {
         int steps = TrainCheckpoint.intArg(args, 0, 6000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         int every = TrainCheckpoint.intArg(args, 2, 1000);
-        Path dir = TrainCheckpoint.checkpointDir();
-        Path file = dir.resolve("glide.safetensors");
-        Path json = dir.resolve("glide.json");
-        if (!Files.exists(file) || !Files.exists(json)) {
-            throw new IllegalStateException("./course train glideMore continues from " + file
-                    + " and its JSON, which are missing: run ./course train glide first");
-        }
-        CheckpointInfo.Glide before = CheckpointInfo.read(json, CheckpointInfo.Glide.class);
-        byte[] beforeLog = Files.readAllBytes(dir.resolve("glide-log.csv"));
-        int cycle = before.command().split(" && ").length;
+        Continuation c = Continuation.of("glide", "glideMore", "glide");
+        Path file = c.file();
+        CheckpointInfo.Glide before = CheckpointInfo.read(c.json(), CheckpointInfo.Glide.class);
+        int cycle = Continuation.cycle(before.command());
         long seed = SEED + cycle;
         Seeds.seed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -118,10 +112,9 @@ public final class TrainGlide {
             Checkpoint.load(model, file);
             Glide sampler = new Glide(m, Glide.course(), SEED);
             System.out.printf("continuing from %s (%d steps), cycle %d, seed %d%n", file, before.steps(), cycle, seed);
-            CaptionJudging judge = CaptionJudging.shipped(m);
-            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
-            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
-            ClassJudge classJudge = new ClassJudge(vit);
+            TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m);
+            CaptionJudging judge = judges.scenes();
+            ClassJudge classJudge = judges.fashion();
             MetricsLog log = new MetricsLog();
             Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
             long t0 = System.nanoTime();
@@ -134,9 +127,7 @@ public final class TrainGlide {
                     samples.forEach(System.out::println);
                     long secs = Math.round((System.nanoTime() - t0) / 1e9);
                     Checkpoint.save(sampler, file);
-                    Path logFile = dir.resolve("glide-log.csv");
-                    Files.write(logFile, beforeLog);
-                    log.appendCsv(logFile, before.steps());
+                    c.writeLog(log, before.steps());
                     write("glide", new CheckpointInfo.Glide(before.model(), before.config(), GlideLesson.continuationRegime()
                             + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
                             sampler.parameterCount(), before.steps() + log.size(), before.trainSeconds() + secs,
@@ -146,12 +137,50 @@ public final class TrainGlide {
                     throw new IllegalStateException("glideMore: could not write the snapshot at step " + step, e);
                 }
             };
-            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
-                    steps, seconds, seed, log, ema, step -> {
-                        progress("glideMore", "mse", step, log, t0);
-                        if (step % every == 0 && step < steps) snapshot.accept(step);
-                    });
-            snapshot.accept(log.size());
+            cycle(model, "glideMore", steps, seconds, every, seed, log, ema, t0, snapshot);
+        }
+    }
+
+    /**
+     * One cosine cycle of {@link GlideLesson#continuationRegime()} (ε-MSE, min-SNR γ = {@link GlideLesson#MIN_SNR_GAMMA},
+     * EMA updated every step) with {@code snapshot} after every {@code every} steps and once at the end (also when the
+     * seconds ran out first).
+     */
+    static void cycle(Glide model, String name, int steps, double seconds, int every, long seed, MetricsLog log, Ema ema, long t0,
+                      IntConsumer snapshot) {
+        GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
+                steps, seconds, seed, log, ema, step -> {
+                    progress(name, "mse", step, log, t0);
+                    if (step % every == 0 && step < steps) snapshot.accept(step);
+                });
+        snapshot.accept(log.size());
+    }
+
+    /**
+     * What one more cycle of the shipped checkpoint NAME continues: its weights, its JSON and the log so far, which the
+     * cycle's snapshots rewrite with their own steps appended.
+     */
+    record Continuation(Path file, Path json, Path logFile, byte[] logBefore) {
+        /** NAME's files, or a message naming {@code first}, the command that makes them, when they are missing. */
+        static Continuation of(String name, String command, String first) throws java.io.IOException {
+            Path dir = TrainCheckpoint.checkpointDir();
+            Path file = dir.resolve(name + ".safetensors"), json = dir.resolve(name + ".json"), log = dir.resolve(name + "-log.csv");
+            if (!Files.exists(file) || !Files.exists(json) || !Files.exists(log)) {
+                throw new IllegalStateException("./course train " + command + " continues from " + file
+                        + ", its JSON and its log, which are missing: run ./course train " + first + " first");
+            }
+            return new Continuation(file, json, log, Files.readAllBytes(log));
+        }
+
+        /** The number of commands in a JSON's chain ("a && b" is 2): the cycle that comes next. */
+        static int cycle(String chain) {
+            return chain.split(" && ").length;
+        }
+
+        /** The log as it was, followed by this cycle's rows with their steps shifted by {@code offset}. */
+        void writeLog(MetricsLog log, int offset) throws java.io.IOException {
+            Files.write(logFile, logBefore);
+            log.appendCsv(logFile, offset);
         }
     }
 
@@ -180,10 +209,9 @@ public final class TrainGlide {
             Checkpoint.load(base, Course.checkpoint(start));
             Glide model = GlideLesson.patch2From(base, m);
             Glide sampler = new Glide(m, model.config, model.tokenizer, 0);
-            CaptionJudging judge = CaptionJudging.shipped(m);
-            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
-            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
-            ClassJudge classJudge = new ClassJudge(vit);
+            TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m);
+            CaptionJudging judge = judges.scenes();
+            ClassJudge classJudge = judges.fashion();
             CheckpointInfo.GlideFine.Samples startSamples = measureFine(base, m, judge, classJudge, PATCH2_SNAPSHOT_SCALE);
             System.out.println("the 4×4 model: " + startSamples);
             MetricsLog log = new MetricsLog();
@@ -211,12 +239,7 @@ public final class TrainGlide {
                     throw new IllegalStateException("glidePatch2: could not write the snapshot at step " + step, e);
                 }
             };
-            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
-                    steps, seconds, PATCH2_SEED, log, ema, step -> {
-                        progress("glidePatch2", "mse", step, log, t0);
-                        if (step % every == 0 && step < steps) snapshot.accept(step);
-                    });
-            snapshot.accept(log.size());
+            cycle(model, "glidePatch2", steps, seconds, every, PATCH2_SEED, log, ema, t0, snapshot);
         }
     }
 
@@ -231,16 +254,10 @@ public final class TrainGlide {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         int every = TrainCheckpoint.intArg(args, 2, 1000);
-        Path dir = TrainCheckpoint.checkpointDir();
-        Path file = dir.resolve("glide_p2.safetensors");
-        Path json = dir.resolve("glide_p2.json");
-        if (!Files.exists(file) || !Files.exists(json)) {
-            throw new IllegalStateException("./course train glidePatch2More continues from " + file
-                    + " and its JSON, which are missing: run ./course train glidePatch2 first");
-        }
-        CheckpointInfo.GlideFine before = CheckpointInfo.read(json, CheckpointInfo.GlideFine.class);
-        byte[] beforeLog = Files.readAllBytes(dir.resolve("glide_p2-log.csv"));
-        int cycle = before.command().split(" && ").length;
+        Continuation c = Continuation.of("glide_p2", "glidePatch2More", "glidePatch2");
+        Path file = c.file();
+        CheckpointInfo.GlideFine before = CheckpointInfo.read(c.json(), CheckpointInfo.GlideFine.class);
+        int cycle = Continuation.cycle(before.command());
         long seed = PATCH2_SEED + cycle;
         Seeds.seed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -248,15 +265,13 @@ public final class TrainGlide {
             Checkpoint.load(model, file);
             Glide sampler = new Glide(m, model.config, model.tokenizer, 0);
             System.out.printf("continuing from %s (%d steps), cycle %d, seed %d%n", file, before.steps(), cycle, seed);
-            CaptionJudging judge = CaptionJudging.shipped(m);
-            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
-            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
-            ClassJudge classJudge = new ClassJudge(vit);
+            TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m);
+            CaptionJudging judge = judges.scenes();
+            ClassJudge classJudge = judges.fashion();
             MetricsLog log = new MetricsLog();
             Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
             long t0 = System.nanoTime();
-            String command = before.command().replaceAll(" \\(snapshot at step \\d+( of the cycle)?\\)$", "")
-                    + " && ./course train glidePatch2More " + steps;
+            String command = before.command() + " && ./course train glidePatch2More " + steps;
             IntConsumer snapshot = step -> {
                 try {
                     ema.copyTo(sampler);
@@ -268,9 +283,7 @@ public final class TrainGlide {
                         System.out.println(samples.get(samples.size() - 1));
                     }
                     Checkpoint.save(sampler, file);
-                    Path logFile = dir.resolve("glide_p2-log.csv");
-                    Files.write(logFile, beforeLog);
-                    log.appendCsv(logFile, before.steps());
+                    c.writeLog(log, before.steps());
                     write("glide_p2", new CheckpointInfo.GlideFine(before.model(), before.config(), before.startedFrom(),
                             before.recipe(), sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
                             TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
@@ -279,12 +292,7 @@ public final class TrainGlide {
                     throw new IllegalStateException("glidePatch2More: could not write the snapshot at step " + step, e);
                 }
             };
-            GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
-                    steps, seconds, seed, log, ema, step -> {
-                        progress("glidePatch2More", "mse", step, log, t0);
-                        if (step % every == 0 && step < steps) snapshot.accept(step);
-                    });
-            snapshot.accept(log.size());
+            cycle(model, "glidePatch2More", steps, seconds, every, seed, log, ema, t0, snapshot);
         }
     }
 

@@ -3,15 +3,13 @@ package org.lesson8.tools;
 import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
-import org.lesson8.eval.CaptionJudging;
-import org.lesson8.eval.ClassJudge;
+import org.lesson8.eval.TextToImageEval;
 import org.lesson8.lessons.GlideLesson;
 import org.lesson8.lessons.UnClipLesson;
 import org.lesson8.models.Clip;
 import org.lesson8.models.Glide;
 import org.lesson8.models.UnClipDecoder;
 import org.lesson8.models.UnClipPrior;
-import org.lesson8.models.Vit;
 import org.lesson8.train.Checkpoint;
 import org.lesson8.train.CheckpointInfo;
 import org.lesson8.train.Ema;
@@ -97,9 +95,7 @@ public final class TrainUnClip {
             String start = from + ".safetensors (GLIDE after " + glideInfo.steps() + " steps: " + glideInfo.command() + ")";
             UnClipDecoder decoder = UnClipLesson.decoderFrom(glide, m);
             UnClipDecoder sampler = new UnClipDecoder(m, decoder.config, decoder.tokenizer, 0);
-            CaptionJudging judge = CaptionJudging.shipped(m);
-            Vit vit = new Vit(m, Vit.fashionSmall(), 0);
-            Checkpoint.load(vit, Course.checkpoint("vit_fashion.safetensors"));
+            TextToImageEval.Judges judges = TextToImageEval.Judges.shipped(m);
             MetricsLog log = new MetricsLog();
             Ema ema = new Ema(decoder, UnClipLesson.EMA_DECAY);
             long t0 = System.nanoTime();
@@ -113,7 +109,7 @@ public final class TrainUnClip {
                             UnClipLesson.Source.IMAGE_EMBEDDING, UnClipLesson.Source.TEXT_EMBEDDING) : List.of(UnClipLesson.Source.IMAGE_EMBEDDING);
                     for (UnClipLesson.Source source : sources) {
                         double[] acc = TrainGlide.judged(UnClipLesson.generator(sampler, clip, null, source, null, DECODER_SCALE,
-                                TrainGlide.PATCH2_SAMPLING_STEPS), m, judge, new ClassJudge(vit));
+                                TrainGlide.PATCH2_SAMPLING_STEPS), m, judges.scenes(), judges.fashion());
                         samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.PATCH2_SAMPLING_STEPS,
                                 TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
                         System.out.println(samples.get(samples.size() - 1));
