@@ -104,16 +104,9 @@ public final class TrainUnClip {
                 try {
                     ema.copyTo(sampler);
                     long secs = Math.round((System.nanoTime() - t0) / 1e9);
-                    List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
-                    List<UnClipLesson.Source> sources = step == steps ? List.of(UnClipLesson.Source.CAPTION_ONLY,
-                            UnClipLesson.Source.IMAGE_EMBEDDING, UnClipLesson.Source.TEXT_EMBEDDING) : List.of(UnClipLesson.Source.IMAGE_EMBEDDING);
-                    for (UnClipLesson.Source source : sources) {
-                        double[] acc = TrainGlide.judged(UnClipLesson.generator(sampler, clip, null, source, null, DECODER_SCALE,
-                                TrainGlide.PATCH2_SAMPLING_STEPS), m, judges.scenes(), judges.fashion());
-                        samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.PATCH2_SAMPLING_STEPS,
-                                TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
-                        System.out.println(samples.get(samples.size() - 1));
-                    }
+                    UnClipPrior prior = step == steps ? shippedPrior(m) : null;
+                    List<CheckpointInfo.UnClipDecoder.Samples> samples = decoderSamples(sampler, clip, prior, judges, m,
+                            step == steps ? List.of(UnClipLesson.Source.values()) : List.of(UnClipLesson.Source.IMAGE_EMBEDDING));
                     String name = "unclip_decoder";
                     TrainGlide.save(sampler, name, log);
                     TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(sampler.config.name(), sampler.config.toString(), start,
@@ -130,6 +123,56 @@ public final class TrainUnClip {
                         if (every > 0 && step % every == 0 && step < steps) snapshot.accept(step);
                     });
             snapshot.accept(log.size());
+        }
+    }
+
+    /** The shipped prior (unclip_prior.safetensors), or null when there is none. */
+    static UnClipPrior shippedPrior(NDManager m) throws java.io.IOException {
+        java.nio.file.Path file = TrainCheckpoint.checkpointDir().resolve("unclip_prior.safetensors");
+        if (!java.nio.file.Files.exists(file)) return null;
+        UnClipPrior prior = new UnClipPrior(m, UnClipPrior.course(), 0);
+        Checkpoint.load(prior, file);
+        return prior;
+    }
+
+    /**
+     * The figures of unclip_decoder.json: for each of {@code sources} (PRIOR only with a prior), {@link TrainGlide#SAMPLES}
+     * seen one-object and Fashion captions decoded at s = {@link #DECODER_SCALE} as glide_p2's are sampled, judged.
+     */
+    static List<CheckpointInfo.UnClipDecoder.Samples> decoderSamples(UnClipDecoder decoder, Clip clip, UnClipPrior prior,
+                                                                     TextToImageEval.Judges judges, NDManager m,
+                                                                     List<UnClipLesson.Source> sources) {
+        List<CheckpointInfo.UnClipDecoder.Samples> samples = new ArrayList<>();
+        for (UnClipLesson.Source source : sources) {
+            if (source == UnClipLesson.Source.PRIOR && prior == null) continue;
+            double[] acc = TrainGlide.judged(UnClipLesson.generator(decoder, clip, prior, source, UnClipLesson.PriorSampling.standard(),
+                    DECODER_SCALE, TrainGlide.PATCH2_SAMPLING_STEPS), m, judges.scenes(), judges.fashion());
+            samples.add(new CheckpointInfo.UnClipDecoder.Samples(source.label, DECODER_SCALE, TrainGlide.PATCH2_SAMPLING_STEPS,
+                    TrainGlide.SAMPLES, r(acc[0], 4), TrainGlide.SAMPLES, r(acc[1], 4)));
+            System.out.println(samples.get(samples.size() - 1));
+        }
+        return samples;
+    }
+
+    /**
+     * {@code ./course train unclipJudge}: the shipped decoder and prior judged again, every source of
+     * {@link UnClipLesson.Source} (the prior's row is unCLIP itself), as {@link #decoderSamples}; the samples of
+     * unclip_decoder.json replaced, everything else kept.
+     */
+    public static void judge(String[] args) throws Exception {
+        java.nio.file.Path json = Course.checkpoint("unclip_decoder.json");
+        CheckpointInfo.UnClipDecoder info = CheckpointInfo.read(json, CheckpointInfo.UnClipDecoder.class);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Clip clip = UnClipLesson.clip(m);
+            UnClipDecoder decoder = new UnClipDecoder(m, UnClipLesson.decoderConfig(), 0);
+            Checkpoint.load(decoder, Course.checkpoint("unclip_decoder.safetensors"));
+            UnClipPrior prior = shippedPrior(m);
+            if (prior == null) throw new IllegalStateException("unclipJudge needs unclip_prior.safetensors: run ./course train unclipPrior first");
+            List<CheckpointInfo.UnClipDecoder.Samples> samples = decoderSamples(decoder, clip, prior, TextToImageEval.Judges.shipped(m), m,
+                    List.of(UnClipLesson.Source.values()));
+            TrainGlide.write("unclip_decoder", new CheckpointInfo.UnClipDecoder(info.model(), info.config(), info.startedFrom(), info.clip(),
+                    info.recipe(), info.parameters(), info.steps(), info.trainSeconds(), info.threads(), info.finalMse(), info.emaDecay(),
+                    info.seed(), info.sampler(), samples, info.command()));
         }
     }
 }
