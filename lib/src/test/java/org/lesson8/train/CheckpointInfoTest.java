@@ -154,6 +154,21 @@ class CheckpointInfoTest {
     }
 
     @Test
+    void readsTheShippedUnClipDecoderMadeFromGlideP2WithEveryDecodingSource() throws IOException {
+        CheckpointInfo.UnClipDecoder d = CheckpointInfo.read(shipped("unclip_decoder.json"), CheckpointInfo.UnClipDecoder.class);
+        assertTrue(d.startedFrom().startsWith("glide_p2.safetensors ("), d.startedFrom());
+        assertEquals(org.lesson8.lessons.UnClipLesson.decoderConfig().parameterCount(), d.parameters());
+        assertEquals(Arrays.stream(org.lesson8.lessons.UnClipLesson.Source.values()).map(x -> x.label).toList(),
+                d.samples().stream().map(CheckpointInfo.UnClipDecoder.Samples::source).toList(), "(0), (a), (b) = unCLIP, (c)");
+        for (CheckpointInfo.UnClipDecoder.Samples x : d.samples()) {
+            assertEquals(40, x.scenes());
+            assertEquals(org.lesson8.tools.TrainGlide.PATCH2_SAMPLING_STEPS, x.samplingSteps(), "sampled as glide_p2.json's figures");
+        }
+        assertTrue(d.command().startsWith("./course train unclipDecoder ") && !d.command().contains("snapshot"), d.command());
+        assertEquals(d, roundTrip(d, CheckpointInfo.UnClipDecoder.class));
+    }
+
+    @Test
     void writesSnakeCaseFieldsInRecordOrderAndUnescapedCommands(@TempDir Path dir) throws IOException {
         var p = new CheckpointInfo.DitPartial(500, 9000, 341, "./course train dit 9000 && echo <done>");
         Path f = dir.resolve("dit-partial.json");
