@@ -11,6 +11,7 @@ import org.lesson8.nn.Init;
 import org.lesson8.nn.LayerNorm;
 import org.lesson8.nn.Linear;
 import org.lesson8.nn.Module;
+import org.lesson8.nn.Nd;
 import org.lesson8.nn.PatchEmbedding;
 import org.lesson8.nn.Patches;
 import org.lesson8.nn.PositionEmbeddings;
@@ -212,7 +213,7 @@ public class UnClipDecoder extends Module implements Denoiser<UnClipDecoder.Cond
      * [xf ; 4 embedding tokens] (B, S + 4, W) and their mask (B, S + 4), or null without a caption.
      */
     public NDArray[] condition(NDArray t, Condition cond) {
-        NDArray e = cond.embedding().mul(Math.sqrt(config.embedDim()));   // unit norm → coordinates of unit scale
+        NDArray e = Nd.mul(cond.embedding(), Math.sqrt(config.embedDim()));   // unit norm → coordinates of unit scale
         long b = e.getShape().get(0);
         int w = config.glide().textWidth();
         NDArray c = tEmbedder.forward(t).add(clipToTime.forward(e));

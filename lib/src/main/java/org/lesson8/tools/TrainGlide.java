@@ -286,7 +286,7 @@ public final class TrainGlide {
                     c.writeLog(log, before.steps());
                     write("glide_p2", new CheckpointInfo.GlideFine(before.model(), before.config(), before.startedFrom(),
                             before.recipe(), sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
-                            TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
+                            before.threads().equals(TrainCheckpoint.threads()) ? before.threads() : before.threads() + ", then " + TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
                             before.startSamples(), samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
                 } catch (Exception e) {
                     throw new IllegalStateException("glidePatch2More: could not write the snapshot at step " + step, e);
