@@ -270,18 +270,32 @@ public final class UnClipLesson {
      */
     public static NDArray decode(UnClipDecoder decoder, NDArray embeddings, List<String> captions, NDArray xT, double s, int steps) {
         GaussianDiffusion d = process().respace(steps);
-        Denoiser<UnClipDecoder.Condition> guided = s == 1 ? decoder : UnClipDecoder.guidance(decoder, s);
+        NDArray x = Samplers.ddim(d, guided(decoder, s), xT, condition(decoder, embeddings, captions), 0, null, true, null);
+        return LatentDiffusion.toUnit(x);
+    }
+
+    /** The decoder, guided at scale {@code s} (itself at s = 1). */
+    private static Denoiser<UnClipDecoder.Condition> guided(UnClipDecoder decoder, double s) {
+        return s == 1 ? decoder : UnClipDecoder.guidance(decoder, s);
+    }
+
+    /** The decoder's condition: the embeddings and, if it reads captions, {@code captions} (null: the empty caption). */
+    private static UnClipDecoder.Condition condition(UnClipDecoder decoder, NDArray embeddings, List<String> captions) {
         int n = (int) embeddings.getShape().get(0);
         Glide.Text text = !decoder.config.text() ? null
                 : decoder.tokenize(embeddings.getManager(), captions != null ? captions : java.util.Collections.nCopies(n, ""));
-        NDArray x = Samplers.ddim(d, guided, xT, new UnClipDecoder.Condition(embeddings, text), 0, null, true, null);
-        return LatentDiffusion.toUnit(x);
+        return new UnClipDecoder.Condition(embeddings, text);
     }
 
     /** Noise x_T for {@code n} images of the decoder, drawn from {@code seed}. */
     public static NDArray noise(UnClipDecoder decoder, NDManager m, int n, long seed) {
+        return noise(decoder, m, n, new Random(seed));
+    }
+
+    /** Noise x_T for {@code n} images of the decoder, drawn from {@code rng}. */
+    static NDArray noise(UnClipDecoder decoder, NDManager m, int n, Random rng) {
         Glide.Config g = decoder.config.glide();
-        return NoiseSource.seeded(new Random(seed)).sample(m, new Shape(n, g.channels(), g.imageSize(), g.imageSize()));
+        return NoiseSource.seeded(rng).sample(m, new Shape(n, g.channels(), g.imageSize(), g.imageSize()));
     }
 
     /**
@@ -293,14 +307,9 @@ public final class UnClipLesson {
     public static NDArray decodeAncestral(UnClipDecoder decoder, NDArray embeddings, List<String> captions, Random rng, double s,
                                           int steps) {
         GaussianDiffusion d = process().respace(steps);
-        Denoiser<UnClipDecoder.Condition> guided = s == 1 ? decoder : UnClipDecoder.guidance(decoder, s);
-        int n = (int) embeddings.getShape().get(0);
-        NDManager m = embeddings.getManager();
-        Glide.Text text = !decoder.config.text() ? null
-                : decoder.tokenize(m, captions != null ? captions : java.util.Collections.nCopies(n, ""));
-        Glide.Config g = decoder.config.glide();
-        NDArray xT = NoiseSource.seeded(rng).sample(m, new Shape(n, g.channels(), g.imageSize(), g.imageSize()));
-        NDArray x = Samplers.ddpm(d, guided, xT, new UnClipDecoder.Condition(embeddings, text), NoiseSource.seeded(rng), true, null);
+        UnClipDecoder.Condition cond = condition(decoder, embeddings, captions);
+        NDArray xT = noise(decoder, embeddings.getManager(), (int) cond.batch(), rng);
+        NDArray x = Samplers.ddpm(d, guided(decoder, s), xT, cond, NoiseSource.seeded(rng), true, null);
         return LatentDiffusion.toUnit(x);
     }
 

@@ -149,11 +149,19 @@ public final class TrainGlide {
     static void cycle(Glide model, String name, int steps, double seconds, int every, long seed, MetricsLog log, Ema ema, long t0,
                       IntConsumer snapshot) {
         GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
-                steps, seconds, seed, log, ema, step -> {
-                    progress(name, "mse", step, log, t0);
-                    if (step % every == 0 && step < steps) snapshot.accept(step);
-                });
+                steps, seconds, seed, log, ema, snapshotsEvery(name, steps, every, log, t0, snapshot));
         snapshot.accept(log.size());
+    }
+
+    /**
+     * The per-step hook of a run that writes snapshots: prints NAME's progress, and takes {@code snapshot} after every
+     * {@code every} steps ({@code every} = 0: never) before the last; the caller takes the final one.
+     */
+    static IntConsumer snapshotsEvery(String name, int steps, int every, MetricsLog log, long t0, IntConsumer snapshot) {
+        return step -> {
+            progress(name, "mse", step, log, t0);
+            if (every > 0 && step % every == 0 && step < steps) snapshot.accept(step);
+        };
     }
 
     /**

@@ -16,6 +16,9 @@ import org.lesson8.train.Ema;
 import org.lesson8.train.MetricsLog;
 import org.lesson8.train.Seeds;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -74,7 +77,7 @@ public final class TrainUnClip {
      * {@code ./course train unclipDecoder [steps=3000] [seconds] [from=glide_p2] [every=0]}: the decoder made from
      * FROM.safetensors (glide_p2 at 2×2 patches, or glide at 4×4) and fine-tuned; every {@code every} steps (0: only at
      * the end) its EMA weights are written as unclip_decoder, so that a stopped run leaves a usable checkpoint, with the
-     * decoded real-image embeddings judged; at the end also the caption alone and the text embedding.
+     * decoded real-image embeddings judged; at the end every source of {@link #decoderSamples} (the prior's when it is shipped).
      */
     public static void decoder(String[] args) throws Exception {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
@@ -118,18 +121,15 @@ public final class TrainUnClip {
                 }
             };
             UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), UnClipLesson.decoderRegime(), steps,
-                    seconds, SEED, log, ema, step -> {
-                        TrainGlide.progress("unclipDecoder", "mse", step, log, t0);
-                        if (every > 0 && step % every == 0 && step < steps) snapshot.accept(step);
-                    });
+                    seconds, SEED, log, ema, TrainGlide.snapshotsEvery("unclipDecoder", steps, every, log, t0, snapshot));
             snapshot.accept(log.size());
         }
     }
 
     /** The shipped prior (unclip_prior.safetensors), or null when there is none. */
-    static UnClipPrior shippedPrior(NDManager m) throws java.io.IOException {
-        java.nio.file.Path file = TrainCheckpoint.checkpointDir().resolve("unclip_prior.safetensors");
-        if (!java.nio.file.Files.exists(file)) return null;
+    static UnClipPrior shippedPrior(NDManager m) throws IOException {
+        Path file = TrainCheckpoint.checkpointDir().resolve("unclip_prior.safetensors");
+        if (!Files.exists(file)) return null;
         UnClipPrior prior = new UnClipPrior(m, UnClipPrior.course(), 0);
         Checkpoint.load(prior, file);
         return prior;
@@ -160,7 +160,7 @@ public final class TrainUnClip {
      * unclip_decoder.json replaced, everything else kept.
      */
     public static void judge(String[] args) throws Exception {
-        java.nio.file.Path json = Course.checkpoint("unclip_decoder.json");
+        Path json = Course.checkpoint("unclip_decoder.json");
         CheckpointInfo.UnClipDecoder info = CheckpointInfo.read(json, CheckpointInfo.UnClipDecoder.class);
         try (NDManager m = NDManager.newBaseManager()) {
             Clip clip = UnClipLesson.clip(m);
