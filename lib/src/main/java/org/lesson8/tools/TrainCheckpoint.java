@@ -76,8 +76,8 @@ public final class TrainCheckpoint {
             new Command("glidePatch2", "[steps=5000] [seconds] [every=500]",
                     "the GLIDE of notebook 06 at 2x2 patches, made from glide and fine-tuned, judged with ancestral sampling",
                     TrainGlide::patch2),
-            new Command("glidePatch2More", "[steps=3000] [seconds] [every=1000]",
-                    "one more cosine cycle of glide_p2 (lr 3e-4), judged at s = 3 and written every EVERY steps", TrainGlide::patch2More),
+            new Command("glidePatch2More", "[steps=3000] [seconds] [every=1000] [fashion=24]",
+                    "one more cosine cycle of glide_p2 (lr 3e-4, FASHION of 64 images per batch Fashion, the rest scenes), judged at s = 3 and written every EVERY steps", TrainGlide::patch2More),
             new Command("glideSweep", "[steps=100] [perPrompt=4] [name=glide_p2]",
                     "the guidance sweep of glide_p2 (or glide) through the shared evaluation -> NAME-sweep.csv (notebook 06)",
                     TrainGlide::sweep),
@@ -90,8 +90,8 @@ public final class TrainCheckpoint {
             new Command("unclipJudge", "",
                     "the shipped unCLIP decoder judged again from every source, the prior's (unCLIP itself) included -> unclip_decoder.json",
                     TrainUnClip::judge),
-            new Command("unclipDecoder", "[steps=3000] [seconds] [from=glide_p2] [every=0]",
-                    "the unCLIP decoder of notebook 07, made from glide_p2 (or glide) and fine-tuned on CLIP image embeddings", TrainUnClip::decoder),
+            new Command("unclipDecoder", "[steps=3000] [seconds] [from=glide_p2] [every=0] [fashion=24]",
+                    "the unCLIP decoder of notebook 07, made from glide_p2 (or glide) and fine-tuned on CLIP image embeddings (FASHION of 64 per batch)", TrainUnClip::decoder),
             new Command("rehash", "NAME [JSON]",
                     "records the SHA-256 of NAME.safetensors in NAME.json (or JSON.json), checked on every load: after a run of an "
                             + "older library or a file replaced on purpose", TrainCheckpoint::rehash));

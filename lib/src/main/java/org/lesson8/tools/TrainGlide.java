@@ -148,7 +148,13 @@ public final class TrainGlide {
      */
     static void cycle(Glide model, String name, int steps, double seconds, int every, long seed, MetricsLog log, Ema ema, long t0,
                       IntConsumer snapshot) {
-        GlideLesson.train(model, GlideLesson.process(), pairs(), GlideLesson.continuationRegime(), GlideLesson.MIN_SNR_GAMMA,
+        cycle(model, name, GlideLesson.continuationRegime(), steps, seconds, every, seed, log, ema, t0, snapshot);
+    }
+
+    /** {@link #cycle} with batches of {@code regime}. */
+    static void cycle(Glide model, String name, ClipLesson.Regime regime, int steps, double seconds, int every, long seed,
+                      MetricsLog log, Ema ema, long t0, IntConsumer snapshot) {
+        GlideLesson.train(model, GlideLesson.process(), pairs(), regime, GlideLesson.MIN_SNR_GAMMA,
                 steps, seconds, seed, log, ema, snapshotsEvery(name, steps, every, log, t0, snapshot));
         snapshot.accept(log.size());
     }
@@ -252,8 +258,10 @@ public final class TrainGlide {
     }
 
     /**
-     * {@code ./course train glidePatch2More [steps=3000] [seconds] [every=1000]}: one more cosine cycle of the shipped
-     * glide_p2 (the recipe of {@link #patch2}, streams from {@link #PATCH2_SEED} + cycle). Steps and seconds add up in
+     * {@code ./course train glidePatch2More [steps=3000] [seconds] [every=1000] [fashion=24]}: one more cosine cycle of
+     * the shipped glide_p2 (the recipe of {@link #patch2}, streams from {@link #PATCH2_SEED} + cycle; {@code fashion} of
+     * the 64 images of a batch are Fashion, the rest scenes, so that a cycle can give the domain that lags more of each
+     * batch; a share other than 24 is added to the recipe in the JSON). Steps and seconds add up in
      * glide_p2.json, its command joins the chain, its start figures (the 4×4 model) stay, and glide_p2-log.csv grows by
      * this cycle. Every {@code every} steps the EMA weights are judged at s = 3 and written, so that a stopped run leaves a
      * usable checkpoint; at the end they are judged at every scale of {@link #PATCH2_SCALES}.
@@ -262,6 +270,8 @@ public final class TrainGlide {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         int every = TrainCheckpoint.intArg(args, 2, 1000);
+        ClipLesson.Regime regime = fashionPerBatch(GlideLesson.continuationRegime(), TrainCheckpoint.intArg(args, 3,
+                GlideLesson.continuationRegime().fashionPerBatch()));
         Continuation c = Continuation.of("glide_p2", "glidePatch2More", "glidePatch2");
         Path file = c.file();
         CheckpointInfo.GlideFine before = CheckpointInfo.read(c.json(), CheckpointInfo.GlideFine.class);
@@ -279,7 +289,11 @@ public final class TrainGlide {
             MetricsLog log = new MetricsLog();
             Ema ema = new Ema(model, GlideLesson.EMA_DECAY);
             long t0 = System.nanoTime();
-            String command = before.command() + " && ./course train glidePatch2More " + steps;
+            String command = before.command() + " && ./course train glidePatch2More "
+                    + (args.length > 3 ? String.join(" ", args) : String.valueOf(steps));
+            String recipe = regime.equals(GlideLesson.continuationRegime()) ? before.recipe()
+                    : before.recipe() + "; cycle " + cycle + ": " + regime.fashionPerBatch() + " Fashion + "
+                    + regime.captionedPerBatch() + " scenes per batch";
             IntConsumer snapshot = step -> {
                 try {
                     ema.copyTo(sampler);
@@ -293,15 +307,27 @@ public final class TrainGlide {
                     Checkpoint.save(sampler, file);
                     c.writeLog(log, before.steps());
                     write("glide_p2", new CheckpointInfo.GlideFine(before.model(), before.config(), before.startedFrom(),
-                            before.recipe(), sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
+                            recipe, sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
                             before.threads().equals(TrainCheckpoint.threads()) ? before.threads() : before.threads() + ", then " + TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
                             before.startSamples(), samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
                 } catch (Exception e) {
                     throw new IllegalStateException("glidePatch2More: could not write the snapshot at step " + step, e);
                 }
             };
-            cycle(model, "glidePatch2More", steps, seconds, every, seed, log, ema, t0, snapshot);
+            cycle(model, "glidePatch2More", regime, steps, seconds, every, seed, log, ema, t0, snapshot);
         }
+    }
+
+    /**
+     * {@code regime} with {@code fashion} Fashion images per batch (the rest scenes), for a cycle that gives the domain
+     * that lags more of each batch; a clear error when the batch cannot hold them.
+     */
+    static ClipLesson.Regime fashionPerBatch(ClipLesson.Regime regime, int fashion) {
+        if (fashion < 0 || fashion > regime.batch()) {
+            throw new IllegalArgumentException("FASHION is the number of Fashion images in a batch of " + regime.batch()
+                    + ", from 0 to " + regime.batch() + ", not " + fashion);
+        }
+        return new ClipLesson.Regime(regime.recipe(), regime.batch() - fashion);
     }
 
     /** The shipped sweep of the GLIDE of notebook 06 through the shared evaluation (section 3): NAME-sweep.csv. */

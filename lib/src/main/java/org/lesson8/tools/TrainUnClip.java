@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import org.lesson8.course.Course;
 import org.lesson8.data.CaptionedScenes;
 import org.lesson8.eval.TextToImageEval;
+import org.lesson8.lessons.ClipLesson;
 import org.lesson8.lessons.GlideLesson;
 import org.lesson8.lessons.UnClipLesson;
 import org.lesson8.models.Clip;
@@ -74,7 +75,7 @@ public final class TrainUnClip {
     }
 
     /**
-     * {@code ./course train unclipDecoder [steps=3000] [seconds] [from=glide_p2] [every=0]}: the decoder made from
+     * {@code ./course train unclipDecoder [steps=3000] [seconds] [from=glide_p2] [every=0] [fashion=24]}: the decoder made from
      * FROM.safetensors (glide_p2 at 2×2 patches, or glide at 4×4) and fine-tuned; every {@code every} steps (0: only at
      * the end) its EMA weights are written as unclip_decoder, so that a stopped run leaves a usable checkpoint, with the
      * decoded real-image embeddings judged; at the end every source of {@link #decoderSamples} (the prior's when it is shipped).
@@ -84,6 +85,8 @@ public final class TrainUnClip {
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         String from = args.length > 2 ? args[2] : "glide_p2";
         int every = TrainCheckpoint.intArg(args, 3, 0);
+        ClipLesson.Regime regime = TrainGlide.fashionPerBatch(UnClipLesson.decoderRegime(), TrainCheckpoint.intArg(args, 4,
+                UnClipLesson.decoderRegime().fashionPerBatch()));
         Glide.Config glideConfig = switch (from) {
             case "glide_p2" -> Glide.coursePatch2();
             case "glide" -> Glide.course();
@@ -113,14 +116,14 @@ public final class TrainUnClip {
                     String name = "unclip_decoder";
                     TrainGlide.save(sampler, name, log);
                     TrainGlide.write(name, new CheckpointInfo.UnClipDecoder(sampler.config.name(), sampler.config.toString(), start,
-                            UnClipLesson.CLIP_CHECKPOINT, UnClipLesson.decoderRegime() + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
+                            UnClipLesson.CLIP_CHECKPOINT, regime + ", min-SNR gamma " + GlideLesson.MIN_SNR_GAMMA,
                             sampler.parameterCount(), step, secs, TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5),
                             UnClipLesson.EMA_DECAY, SEED, TrainGlide.samplerName(), samples, step == steps ? command : command + " (snapshot at step " + step + ")"));
                 } catch (Exception e) {
                     throw new IllegalStateException("unclipDecoder: could not write the snapshot at step " + step, e);
                 }
             };
-            UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), UnClipLesson.decoderRegime(), steps,
+            UnClipLesson.trainDecoder(decoder, clip, UnClipLesson.process(), TrainGlide.pairs(), regime, steps,
                     seconds, SEED, log, ema, TrainGlide.snapshotsEvery("unclipDecoder", steps, every, log, t0, snapshot));
             snapshot.accept(log.size());
         }

@@ -57,4 +57,19 @@ class TrainCheckpointTest {
         assertEquals(4, TrainCheckpoint.intArg(args, 1, 4));
         assertEquals(1e9, TrainCheckpoint.doubleArg(args, 1, 1e9));
     }
+
+    @Test
+    void aCycleCanGiveFashionMoreOfEachBatchAndSaysWhatIsWrongOtherwise() {
+        var base = org.lesson8.lessons.GlideLesson.continuationRegime();
+        assertEquals(24, base.fashionPerBatch());
+        var moreFashion = TrainGlide.fashionPerBatch(base, 32);
+        assertEquals(32, moreFashion.fashionPerBatch());
+        assertEquals(32, moreFashion.captionedPerBatch());
+        assertEquals(base.recipe(), moreFashion.recipe());
+        assertEquals(base, TrainGlide.fashionPerBatch(base, 24));
+        for (int wrong : new int[] {-1, 65}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> TrainGlide.fashionPerBatch(base, wrong));
+            assertTrue(e.getMessage().contains("from 0 to 64, not " + wrong), e.getMessage());
+        }
+    }
 }
