@@ -292,7 +292,7 @@ public final class TrainGlide {
             String command = before.command() + " && ./course train glidePatch2More "
                     + (args.length > 3 ? String.join(" ", args) : String.valueOf(steps));
             String recipe = regime.equals(GlideLesson.continuationRegime()) ? before.recipe()
-                    : before.recipe() + "; cycle " + cycle + ": " + regime.fashionPerBatch() + " Fashion + "
+                    : before.recipe() + "; cycle " + cycle + " (after step " + before.steps() + "): " + regime.fashionPerBatch() + " Fashion + "
                     + regime.captionedPerBatch() + " scenes per batch";
             IntConsumer snapshot = step -> {
                 try {
@@ -308,7 +308,7 @@ public final class TrainGlide {
                     c.writeLog(log, before.steps());
                     write("glide_p2", new CheckpointInfo.GlideFine(before.model(), before.config(), before.startedFrom(),
                             recipe, sampler.parameterCount(), before.steps() + step, before.trainSeconds() + secs,
-                            before.threads().equals(TrainCheckpoint.threads()) ? before.threads() : before.threads() + ", then " + TrainCheckpoint.threads(), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
+                            threadsThen(before.threads()), r(log.tailMean("mse", 200), 5), GlideLesson.EMA_DECAY, seed, samplerName(),
                             before.startSamples(), samples, step == steps ? command : command + " (snapshot at step " + step + " of the cycle)"));
                 } catch (Exception e) {
                     throw new IllegalStateException("glidePatch2More: could not write the snapshot at step " + step, e);
@@ -316,6 +316,12 @@ public final class TrainGlide {
             };
             cycle(model, "glidePatch2More", regime, steps, seconds, every, seed, log, ema, t0, snapshot);
         }
+    }
+
+    /** The threads of the earlier cycles ("2, then 1"), followed by this run's when they differ from the last ones. */
+    static String threadsThen(String before) {
+        String now = TrainCheckpoint.threads();
+        return before.equals(now) || before.endsWith(", then " + now) ? before : before + ", then " + now;
     }
 
     /**
