@@ -191,7 +191,7 @@ public final class CheckpointInfo {
     }
 
     /**
-     * glide_inpaint.json: the inpainting GLIDE fine-tuned from glide.safetensors (EMA weights), measured on edits: the
+     * glide_inpaint.json: the inpainting GLIDE fine-tuned from glide_p2.safetensors or glide.safetensors (EMA weights), measured on edits: the
      * right-hand object of two-object test scenes erased and refilled from a caption that gives it a new colour.
      */
     public record GlideInpaint(String model, String startedFrom, String recipe, long parameters, int steps, long trainSeconds,

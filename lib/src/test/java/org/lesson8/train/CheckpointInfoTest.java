@@ -128,7 +128,7 @@ class CheckpointInfoTest {
         assertFalse(c.retrieval().isEmpty());
         assertEquals(c, roundTrip(c, CheckpointInfo.NoisedClip.class));
         CheckpointInfo.GlideInpaint i = CheckpointInfo.read(shipped("glide_inpaint.json"), CheckpointInfo.GlideInpaint.class);
-        assertEquals("glide.safetensors", i.startedFrom());
+        assertEquals("glide_p2.safetensors", i.startedFrom());
         assertEquals(0.0, i.edits().maxChangeOutsideMask(), "the known region is kept exactly");
         assertEquals(i, roundTrip(i, CheckpointInfo.GlideInpaint.class));
         CheckpointInfo.GlideFine f = CheckpointInfo.read(shipped("glide_p2.json"), CheckpointInfo.GlideFine.class);

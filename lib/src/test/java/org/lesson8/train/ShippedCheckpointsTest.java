@@ -49,7 +49,7 @@ class ShippedCheckpointsTest extends NdTest {
             case "caption_judge" -> new CaptionJudge(m, CaptionJudge.scenes(), 0);
             case "glide" -> new Glide(m, Glide.course(), 0);
             case "glide_p2" -> new Glide(m, Glide.coursePatch2(), 0);
-            case "glide_inpaint" -> new Glide(m, Glide.course().withInpainting(), 0);
+            case "glide_inpaint" -> new Glide(m, Glide.coursePatch2().withInpainting(), 0);
             case "noised_clip" -> new NoisedClip(m, Clip.textToImage(), Tokenizer.textToImage(), 0);
             case "unclip_prior" -> new UnClipPrior(m, UnClipPrior.course(), 0);
             case "unclip_decoder" -> new UnClipDecoder(m, UnClipLesson.decoderConfig(), 0);
