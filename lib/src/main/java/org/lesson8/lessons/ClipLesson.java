@@ -153,6 +153,15 @@ public final class ClipLesson {
         public Regime withBatch(int fashion, int shapes) {
             return new Regime(recipe.withBatch(fashion + shapes), shapes);
         }
+
+        /** The same batch with {@code fashion} Fashion images, the rest of the second domain; a clear error when it cannot hold them. */
+        public Regime withFashion(int fashion) {
+            if (fashion < 0 || fashion > batch()) {
+                throw new IllegalArgumentException("FASHION is the number of Fashion images in a batch of " + batch()
+                        + ", from 0 to " + batch() + ", not " + fashion);
+            }
+            return new Regime(recipe, batch() - fashion);
+        }
     }
 
     /**

@@ -137,21 +137,16 @@ public final class TrainGlide {
                     throw new IllegalStateException("glideMore: could not write the snapshot at step " + step, e);
                 }
             };
-            cycle(model, "glideMore", steps, seconds, every, seed, log, ema, t0, snapshot);
+            cycle(model, "glideMore", GlideLesson.continuationRegime(), steps, seconds, every, seed, log, ema, t0, snapshot);
         }
     }
 
     /**
-     * One cosine cycle of {@link GlideLesson#continuationRegime()} (ε-MSE, min-SNR γ = {@link GlideLesson#MIN_SNR_GAMMA},
+     * One cosine cycle with batches of {@code regime} (the callers' {@link GlideLesson#continuationRegime()}, glidePatch2More's
+     * with its Fashion share; ε-MSE, min-SNR γ = {@link GlideLesson#MIN_SNR_GAMMA},
      * EMA updated every step) with {@code snapshot} after every {@code every} steps and once at the end (also when the
      * seconds ran out first).
      */
-    static void cycle(Glide model, String name, int steps, double seconds, int every, long seed, MetricsLog log, Ema ema, long t0,
-                      IntConsumer snapshot) {
-        cycle(model, name, GlideLesson.continuationRegime(), steps, seconds, every, seed, log, ema, t0, snapshot);
-    }
-
-    /** {@link #cycle} with batches of {@code regime}. */
     static void cycle(Glide model, String name, ClipLesson.Regime regime, int steps, double seconds, int every, long seed,
                       MetricsLog log, Ema ema, long t0, IntConsumer snapshot) {
         GlideLesson.train(model, GlideLesson.process(), pairs(), regime, GlideLesson.MIN_SNR_GAMMA,
@@ -253,7 +248,7 @@ public final class TrainGlide {
                     throw new IllegalStateException("glidePatch2: could not write the snapshot at step " + step, e);
                 }
             };
-            cycle(model, "glidePatch2", steps, seconds, every, PATCH2_SEED, log, ema, t0, snapshot);
+            cycle(model, "glidePatch2", GlideLesson.continuationRegime(), steps, seconds, every, PATCH2_SEED, log, ema, t0, snapshot);
         }
     }
 
@@ -270,7 +265,7 @@ public final class TrainGlide {
         int steps = TrainCheckpoint.intArg(args, 0, 3000);
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         int every = TrainCheckpoint.intArg(args, 2, 1000);
-        ClipLesson.Regime regime = fashionPerBatch(GlideLesson.continuationRegime(), TrainCheckpoint.intArg(args, 3,
+        ClipLesson.Regime regime = GlideLesson.continuationRegime().withFashion(TrainCheckpoint.intArg(args, 3,
                 GlideLesson.continuationRegime().fashionPerBatch()));
         Continuation c = Continuation.of("glide_p2", "glidePatch2More", "glidePatch2");
         Path file = c.file();
@@ -322,18 +317,6 @@ public final class TrainGlide {
     static String threadsThen(String before) {
         String now = TrainCheckpoint.threads();
         return before.equals(now) || before.endsWith(", then " + now) ? before : before + ", then " + now;
-    }
-
-    /**
-     * {@code regime} with {@code fashion} Fashion images per batch (the rest scenes), for a cycle that gives the domain
-     * that lags more of each batch; a clear error when the batch cannot hold them.
-     */
-    static ClipLesson.Regime fashionPerBatch(ClipLesson.Regime regime, int fashion) {
-        if (fashion < 0 || fashion > regime.batch()) {
-            throw new IllegalArgumentException("FASHION is the number of Fashion images in a batch of " + regime.batch()
-                    + ", from 0 to " + regime.batch() + ", not " + fashion);
-        }
-        return new ClipLesson.Regime(regime.recipe(), regime.batch() - fashion);
     }
 
     /** The shipped sweep of the GLIDE of notebook 06 through the shared evaluation (section 3): NAME-sweep.csv. */

@@ -85,7 +85,7 @@ public final class TrainUnClip {
         double seconds = TrainCheckpoint.doubleArg(args, 1, 1e9);
         String from = args.length > 2 ? args[2] : "glide_p2";
         int every = TrainCheckpoint.intArg(args, 3, 0);
-        ClipLesson.Regime regime = TrainGlide.fashionPerBatch(UnClipLesson.decoderRegime(), TrainCheckpoint.intArg(args, 4,
+        ClipLesson.Regime regime = UnClipLesson.decoderRegime().withFashion(TrainCheckpoint.intArg(args, 4,
                 UnClipLesson.decoderRegime().fashionPerBatch()));
         Glide.Config glideConfig = switch (from) {
             case "glide_p2" -> Glide.coursePatch2();
@@ -173,9 +173,7 @@ public final class TrainUnClip {
             if (prior == null) throw new IllegalStateException("unclipJudge needs unclip_prior.safetensors: run ./course train unclipPrior first");
             List<CheckpointInfo.UnClipDecoder.Samples> samples = decoderSamples(decoder, clip, prior, TextToImageEval.Judges.shipped(m), m,
                     List.of(UnClipLesson.Source.values()));
-            TrainGlide.write("unclip_decoder", new CheckpointInfo.UnClipDecoder(info.model(), info.config(), info.startedFrom(), info.clip(),
-                    info.recipe(), info.parameters(), info.steps(), info.trainSeconds(), info.threads(), info.finalMse(), info.emaDecay(),
-                    info.seed(), info.sampler(), samples, info.command()));
+            TrainGlide.write("unclip_decoder", info.withSamples(samples));
         }
     }
 }

@@ -219,6 +219,12 @@ public final class CheckpointInfo {
     public record UnClipDecoder(String model, String config, String startedFrom, String clip, String recipe, long parameters,
                                 int steps, long trainSeconds, String threads, double finalMse, double emaDecay, long seed,
                                 String sampler, List<Samples> samples, String command) implements Info {
+        /** The same checkpoint judged again: {@code samples} in place of its own. */
+        public UnClipDecoder withSamples(List<Samples> s) {
+            return new UnClipDecoder(model, config, startedFrom, clip, recipe, parameters, steps, trainSeconds, threads, finalMse,
+                    emaDecay, seed, sampler, s, command);
+        }
+
         /**
          * Shares judged correct among {@code scenes} seen one-object and {@code fashion} Fashion samples decoded from
          * {@code source} at guidance {@code guidance} over {@code samplingSteps} steps of {@code sampler}.

@@ -62,13 +62,13 @@ class TrainCheckpointTest {
     void aCycleCanGiveFashionMoreOfEachBatchAndSaysWhatIsWrongOtherwise() {
         var base = org.lesson8.lessons.GlideLesson.continuationRegime();
         assertEquals(24, base.fashionPerBatch());
-        var moreFashion = TrainGlide.fashionPerBatch(base, 32);
+        var moreFashion = base.withFashion(32);
         assertEquals(32, moreFashion.fashionPerBatch());
         assertEquals(32, moreFashion.captionedPerBatch());
         assertEquals(base.recipe(), moreFashion.recipe());
-        assertEquals(base, TrainGlide.fashionPerBatch(base, 24));
+        assertEquals(base, base.withFashion(24));
         for (int wrong : new int[] {-1, 65}) {
-            var e = assertThrows(IllegalArgumentException.class, () -> TrainGlide.fashionPerBatch(base, wrong));
+            var e = assertThrows(IllegalArgumentException.class, () -> base.withFashion(wrong));
             assertTrue(e.getMessage().contains("from 0 to 64, not " + wrong), e.getMessage());
         }
     }
